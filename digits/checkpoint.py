@@ -1,0 +1,74 @@
+"""Self-describing model files: the weights plus everything needed to rebuild and feed the model.
+
+A checkpoint holds the architecture name and arguments, the input normalization the model was
+trained with, the train params and the selected epoch, so `evaluate` and `predict` need only
+the file. It loads with torch.load(weights_only=True): no code in it ever runs.
+"""
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from digits.atomic import atomic_file, save_record
+from digits.data import Normalization, safe_torch_load
+from digits.errors import PipelineError
+from digits.models import build_model
+
+FORMAT = "digits.checkpoint.v1"
+KEYS = {"format", "architecture", "model_args", "normalization", "train_params", "best_epoch", "state_dict"}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    model: nn.Module  # in eval mode, on the CPU
+    architecture: str
+    model_args: dict[str, Any]
+    norm: Normalization
+    train_params: dict[str, Any]
+    best_epoch: int
+
+
+def save_checkpoint(
+    path: Path,
+    model: nn.Module,
+    architecture: str,
+    model_args: dict[str, Any],
+    norm: Normalization,
+    train_params: Any,
+    best_epoch: int,
+) -> None:
+    record = {
+        "format": FORMAT,
+        "architecture": architecture,
+        "model_args": model_args,
+        "normalization": asdict(norm),
+        "train_params": asdict(train_params),
+        "best_epoch": best_epoch,
+        # contiguous CPU copies, so the file does not depend on the device or memory layout used
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+    }
+    with atomic_file(path) as tmp:
+        save_record(record, tmp)
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Rebuild the model a checkpoint describes; a foreign or corrupt file is one PipelineError line."""
+    hint = "run `dvc repro` to train one"
+    record = safe_torch_load(path, f"model checkpoint ({hint})")
+    if not isinstance(record, dict) or record.get("format") != FORMAT or set(record) != KEYS:
+        raise PipelineError(f"{path}: not a model checkpoint of this project ({FORMAT}); {hint}")
+    try:
+        model = build_model(record["architecture"], record["model_args"])
+        model.load_state_dict(record["state_dict"])
+        norm = Normalization(**record["normalization"])
+    except (PipelineError, RuntimeError, TypeError) as err:
+        reason = str(err).strip().splitlines()[0][:160]
+        raise PipelineError(
+            f"{path}: weights do not fit the architecture the file declares: {reason}; {hint}"
+        ) from None
+    model.eval()
+    return Checkpoint(
+        model, record["architecture"], record["model_args"], norm, record["train_params"], record["best_epoch"]
+    )

@@ -1,0 +1,77 @@
+"""The classifiers, built from plain keyword arguments so a checkpoint can rebuild them."""
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from digits.errors import PipelineError
+from digits.idx import IMAGE_SIDE, NUM_CLASSES
+
+
+class MLP(nn.Sequential):
+    """The PyTorch tutorial's network: 784 -> hidden... -> 10, ReLU between layers."""
+
+    def __init__(self, hidden: Sequence[int] = (128, 64)) -> None:
+        widths = [IMAGE_SIDE * IMAGE_SIDE, *hidden]
+        layers: list[nn.Module] = [nn.Flatten()]  # (N, 1, 28, 28) -> (N, 784)
+        for width_in, width_out in itertools.pairwise(widths):
+            layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+        layers.append(nn.Linear(widths[-1], NUM_CLASSES))
+        super().__init__(*layers)
+
+
+def conv_block(channels_in: int, channels_out: int) -> nn.Sequential:
+    """3x3 conv (no bias: BatchNorm has one), 2x2 max-pool, BatchNorm, ReLU.
+
+    Pooling before BatchNorm and ReLU (as airbench does) runs them on a quarter of the
+    pixels: about 25% faster training on CPU than conv-BN-ReLU-pool, no loss in accuracy.
+    """
+    return nn.Sequential(
+        nn.Conv2d(channels_in, channels_out, kernel_size=3, padding=1, bias=False),
+        nn.MaxPool2d(2),
+        nn.BatchNorm2d(channels_out),
+        nn.ReLU(inplace=True),
+    )
+
+
+class CNN(nn.Sequential):
+    """Three conv blocks (28 -> 14 -> 7 -> 3 pixels), global max-pool, one linear layer."""
+
+    def __init__(self, channels: Sequence[int] = (32, 64, 128)) -> None:
+        c1, c2, c3 = channels
+        super().__init__(
+            conv_block(1, c1),  # (N, c1, 14, 14)
+            conv_block(c1, c2),  # (N, c2, 7, 7)
+            conv_block(c2, c3),  # (N, c3, 3, 3)
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),  # (N, c3)
+            nn.Linear(c3, NUM_CLASSES),
+        )
+
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {"mlp": MLP, "cnn": CNN}
+
+
+def build_model(name: str, args: dict[str, Any]) -> nn.Module:
+    """Instantiate an architecture by name; the pair (name, args) is what checkpoints store."""
+    if name not in ARCHITECTURES:
+        raise PipelineError(f"unknown model '{name}' (known: {', '.join(ARCHITECTURES)})")
+    try:
+        return ARCHITECTURES[name](**args)
+    except (TypeError, ValueError) as err:
+        raise PipelineError(f"model '{name}': bad architecture arguments {args}: {err}") from None
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
+    """(N, 1, 28, 28) normalized images -> (N, 10) float32 logits on the CPU, in eval mode."""
+    model.eval()
+    chunks = [model(images[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)]
+    return torch.cat(chunks) if chunks else torch.empty(0, NUM_CLASSES)

@@ -1,0 +1,126 @@
+"""params.yaml, one frozen dataclass per stage section, validated on load.
+
+Every knob lives in params.yaml (DVC tracks it), so the dataclasses have no defaults:
+a missing key is an error, as are unknown keys, wrong types and out-of-range values.
+"""
+
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+
+from digits.errors import PipelineError
+from digits.validate import check_mapping, coerce
+
+MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+Device = Literal["auto", "cpu", "cuda"]
+
+
+def bounds(**limits: float) -> Any:
+    """Field metadata for a numeric range: ge/gt/le/lt (also applied to list items)."""
+    return field(metadata=limits)
+
+
+@dataclass(frozen=True)
+class DownloadParams:
+    mirrors: tuple[str, ...] = field(metadata={"nonempty": True})  # URLs or local dirs, tried in order
+    timeout: float = bounds(gt=0, le=600)  # seconds without data before a request gives up
+    retries: int = bounds(ge=0, le=10)  # extra attempts per mirror after a transient failure
+    sha256: dict[str, str] = field(metadata={"keys": MNIST_FILES, "sha256": True})  # of the payload
+
+
+@dataclass(frozen=True)
+class PreprocessParams:
+    val_size: int = bounds(ge=1, le=30000)  # images held out of the 60,000 for validation
+    seed: int = bounds(ge=0)
+    mean: float = bounds(ge=-10, le=10)  # normalized pixel = (pixel / 255 - mean) / std
+    std: float = bounds(gt=0, le=10)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    model: Literal["mlp", "cnn"]
+    mlp_hidden: tuple[int, ...] = bounds(ge=1, le=8192)  # hidden layer widths
+    cnn_channels: tuple[int, ...] = field(metadata={"ge": 1, "le": 1024, "length": 3})
+    epochs: int = bounds(ge=1, le=1000)
+    batch_size: int = bounds(ge=2, le=65536)
+    optimizer: Literal["sgd", "adam", "adamw"]
+    lr: float = bounds(gt=0, le=10)  # peak learning rate
+    momentum: float = bounds(ge=0, lt=1)  # SGD momentum; Adam's beta1
+    weight_decay: float = bounds(ge=0, le=1)
+    schedule: Literal["constant", "onecycle"]
+    label_smoothing: float = bounds(ge=0, lt=1)
+    max_shift: int = bounds(ge=0, le=8)  # pixels of random translation per training image
+    max_rotation: float = bounds(ge=0, le=45)  # degrees of random rotation per training image
+    max_scale: float = bounds(ge=0, le=0.5)  # random zoom by a factor in [1 - max_scale, 1 + max_scale]
+    ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
+    seed: int = bounds(ge=0)
+    device: Device
+    threads: int | Literal["auto"] = bounds(ge=1, le=1024)  # CPU threads for torch
+    amp: bool  # bfloat16 autocast on CUDA; ignored on CPU
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    batch_size: int = bounds(ge=1, le=65536)
+    device: Device
+
+
+SECTIONS = {
+    "download": DownloadParams,
+    "preprocess": PreprocessParams,
+    "train": TrainParams,
+    "evaluate": EvaluateParams,
+}
+T = TypeVar("T")
+
+
+class ParamsLoader(yaml.SafeLoader):
+    """PyYAML reads `1e-3` as a string (YAML 1.1); DVC reads it as a float (YAML 1.2). Agree with DVC."""
+
+
+ParamsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """The whole params.yaml as a mapping; unknown sections are rejected."""
+    try:
+        raw = yaml.load(path.read_text(), Loader=ParamsLoader)  # noqa: S506 (a SafeLoader)
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found") from None
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        raise PipelineError(f"{path}: not valid YAML{line}: {getattr(err, 'problem', err)}") from None
+    check_mapping(raw, str(path), known=SECTIONS)
+    return raw
+
+
+def parse_section(cls: type[T], raw: Any, section: str) -> T:
+    """Validate one section's mapping into its dataclass (raises PipelineError)."""
+    check_mapping(raw, section, known=[f.name for f in fields(cls)], required=True)
+    hints = cls.__annotations__
+    values = {f.name: coerce(raw[f.name], hints[f.name], f"{section}.{f.name}", f.metadata) for f in fields(cls)}
+    return cls(**values)
+
+
+def load_params(path: Path, section: str) -> Any:
+    """Load and validate one stage's section of params.yaml."""
+    raw = read_params_file(path)
+    if section not in raw:
+        raise PipelineError(f"{path}: missing section '{section}'")
+    try:
+        return parse_section(SECTIONS[section], raw[section], section)
+    except PipelineError as err:
+        raise PipelineError(f"{path}: {err}") from None

@@ -1,0 +1,53 @@
+"""Every file the pipeline reads or writes, relative to the project root (the folder of dvc.yaml).
+
+dvc.yaml lists the same paths; tests/unit/test_paths.py checks that the two agree.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PARAMS = "params.yaml"
+RAW_DIR = "data/raw"  # decompressed IDX files, one per name in params.MNIST_FILES
+PROCESSED_DIR = "data/processed"  # train.pt, val.pt, test.pt
+SPLITS = ("train", "val", "test")
+MODEL = "models/model.pt"
+TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
+TEST_METRICS = "metrics/test.json"
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    root: Path
+
+    @property
+    def params(self) -> Path:
+        return self.root / PARAMS
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / RAW_DIR
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.root / PROCESSED_DIR
+
+    def split(self, name: str) -> Path:
+        assert name in SPLITS, name
+        return self.root / PROCESSED_DIR / f"{name}.pt"
+
+    @property
+    def model(self) -> Path:
+        return self.root / MODEL
+
+    @property
+    def train_log_dir(self) -> Path:
+        return self.root / TRAIN_LOG_DIR
+
+    @property
+    def test_metrics(self) -> Path:
+        return self.root / TEST_METRICS
+
+
+def project_paths(stage_file: str) -> ProjectPaths:
+    """Paths for the project whose stages/ folder holds `stage_file` (a stage's __file__)."""
+    return ProjectPaths(Path(stage_file).resolve().parents[1])

@@ -1,0 +1,133 @@
+"""The real `dvc repro` on small synthetic MNIST served from a loopback HTTP mirror."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.pipeline_repo import PipelineRepo
+from tests.support import MNIST_FILES, MirrorServer, mirror_server, sha256, synthetic_mnist
+
+PAYLOADS = synthetic_mnist(n_train=700, n_test=200)
+HASHES = {name: sha256(data) for name, data in PAYLOADS.items()}
+OUTPUTS = [
+    *(f"data/raw/{name}" for name in MNIST_FILES),
+    "data/processed/train.pt",
+    "data/processed/val.pt",
+    "data/processed/test.pt",
+    "models/model.pt",
+    "metrics/test.json",
+    "metrics/train/metrics.json",
+    "metrics/train/plots/metrics/train/loss.tsv",
+    "metrics/train/plots/metrics/val/acc.tsv",
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MirrorServer]:
+    with mirror_server() as running:
+        running.serve_mirror("/mnist", PAYLOADS)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory, server: MirrorServer) -> tuple[PipelineRepo, set[str]]:
+    """A repository after its first full `dvc repro`, with dvc.lock and metrics committed."""
+    repo = PipelineRepo.create(tmp_path_factory.mktemp("baseline") / "repo", f"{server.url}/mnist/", HASHES)
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    repo.commit("baseline run")
+    return repo, run.stages_run
+
+
+@pytest.fixture
+def repo(baseline: tuple[PipelineRepo, set[str]], tmp_path: Path) -> PipelineRepo:
+    return baseline[0].copy_to(tmp_path / "repo")
+
+
+def test_full_repro_runs_every_stage_and_writes_every_output(baseline: tuple[PipelineRepo, set[str]]) -> None:
+    repo, stages_run = baseline
+    assert stages_run == {"download", "preprocess", "train", "evaluate"}
+    missing = [out for out in OUTPUTS if not (repo.path / out).is_file()]
+    assert missing == []
+    for name in MNIST_FILES:
+        assert (repo.path / "data/raw" / name).read_bytes() == PAYLOADS[name]
+    metrics = json.loads((repo.path / "metrics/test.json").read_text())
+    assert metrics["n_images"] == 200 and 0.0 <= metrics["accuracy"] <= 1.0
+
+
+def test_second_repro_runs_nothing(repo: PipelineRepo) -> None:
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    assert run.stages_run == set()
+    assert "Data and pipelines are up to date" in run.output
+
+
+def test_train_key_reruns_train_and_evaluate(repo: PipelineRepo) -> None:
+    repo.edit_params({"train": {"lr": 0.01}})
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"train", "evaluate"}
+
+
+def test_preprocess_key_reruns_all_but_download(repo: PipelineRepo) -> None:
+    repo.edit_params({"preprocess": {"val_size": 120}})
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"preprocess", "train", "evaluate"}
+
+
+def test_new_mirror_with_same_data_reruns_only_download(repo: PipelineRepo, server: MirrorServer) -> None:
+    other = server.serve_mirror("/recompressed", PAYLOADS, level=1)  # other .gz bytes, same payload
+    repo.edit_params({"download": {"mirrors": [other]}})
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"download"}
+
+
+def test_metrics_diff_reports_the_changed_metric(repo: PipelineRepo) -> None:
+    old_lr = repo.params()["train"]["lr"]
+    repo.edit_params({"train": {"lr": old_lr * 4}})
+    assert repo.repro().returncode == 0
+    diff = json.loads(repo.run("dvc", "metrics", "diff", "--json", check=True).output)
+    changed = diff["metrics/test.json"]
+    assert "loss" in changed and changed["loss"]["old"] != changed["loss"]["new"]
+    params = json.loads(repo.run("dvc", "params", "diff", "--json", check=True).output)
+    assert params["params.yaml"] == {"train.lr": {"old": old_lr, "new": old_lr * 4}}
+
+
+def test_corrupt_mirror_falls_through_to_a_good_one(repo: PipelineRepo, server: MirrorServer) -> None:
+    corrupt = {name: data[:-1] + bytes([data[-1] ^ 0xFF]) for name, data in PAYLOADS.items()}
+    bad_url = server.serve_mirror("/corrupt", corrupt)
+    repo.edit_params({"download": {"mirrors": [bad_url, f"{server.url}/mnist/"]}})
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"download"}
+    assert (repo.path / "data/raw/train-images-idx3-ubyte").read_bytes() == PAYLOADS["train-images-idx3-ubyte"]
+
+
+def test_no_good_mirror_fails_with_checksum_message_and_no_file(repo: PipelineRepo, server: MirrorServer) -> None:
+    corrupt = {name: data[:-1] + bytes([data[-1] ^ 0xFF]) for name, data in PAYLOADS.items()}
+    repo.edit_params({"download": {"mirrors": [server.serve_mirror("/corrupt2", corrupt)]}})
+    run = repo.repro()
+    assert run.returncode != 0
+    assert "download: error: train-images-idx3-ubyte.gz: no source delivered a verified file:" in run.output
+    assert "checksum mismatch" in run.output
+    assert "Traceback" not in run.output
+    raw = repo.path / "data/raw"
+    assert not raw.exists() or list(raw.iterdir()) == []
+    assert [p.name for p in (repo.path / "data").iterdir() if p.name.startswith(".raw")] == []
+
+
+def test_bad_params_fail_before_any_work(repo: PipelineRepo) -> None:
+    repo.edit_params({"train": {"epochs": 0}})
+    before = (repo.path / "models/model.pt").read_bytes()
+    run = repo.repro()
+    assert run.returncode != 0
+    assert "train: error: " in run.output and "train.epochs: must be >= 1, got 0" in run.output
+    assert "Traceback" not in run.output
+    assert run.stages_run == {"train"}
+    lock = (repo.path / "dvc.lock").read_text()
+    assert "epochs: 2" in lock
+    assert not (repo.path / "models/model.pt").exists() or (repo.path / "models/model.pt").read_bytes() == before

@@ -1,0 +1,66 @@
+"""dvc.yaml agrees with the code: each stage's code deps are exactly the modules it imports,
+its params are exactly its section's keys, and its outputs are the paths digits/paths.py declares."""
+
+import ast
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import yaml
+
+from digits import paths
+from digits.params import SECTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+STAGES = DVC_YAML["stages"]
+
+
+def imported_modules(module: str) -> set[str]:
+    tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "digits":
+            found.add(node.module if node.module != "digits" else f"digits.{node.names[0].name}")
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("digits.")}
+    return found
+
+
+def code_closure(module: str) -> set[str]:
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(imported_modules(current))
+    return {m.replace(".", "/") + ".py" for m in seen}
+
+
+def names(entries: list[object]) -> list[str]:
+    return [next(iter(e)) if isinstance(e, dict) else e for e in entries]
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_code_deps_are_the_imported_modules(stage: str) -> None:
+    module = STAGES[stage]["cmd"].removeprefix("python -m ")
+    declared = {d for d in names(STAGES[stage]["deps"]) if d.endswith(".py")}
+    assert declared == code_closure(module)
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_params_are_the_sections_keys(stage: str) -> None:
+    expected = [f"{stage}.{f.name}" for f in fields(SECTIONS[stage])]
+    assert sorted(STAGES[stage]["params"]) == sorted(expected)
+
+
+def test_outputs_match_declared_paths() -> None:
+    outs = {stage: names(spec["outs"]) for stage, spec in STAGES.items()}
+    assert outs["download"] == [paths.RAW_DIR]
+    assert outs["preprocess"] == [paths.PROCESSED_DIR]
+    assert outs["train"] == [paths.MODEL, paths.TRAIN_LOG_DIR]
+    assert paths.TEST_METRICS in outs["evaluate"]
+    data_deps = {stage: [d for d in names(spec["deps"]) if not d.endswith(".py")] for stage, spec in STAGES.items()}
+    assert data_deps["preprocess"] == [paths.RAW_DIR]
+    assert data_deps["train"] == [f"{paths.PROCESSED_DIR}/train.pt", f"{paths.PROCESSED_DIR}/val.pt"]
+    assert data_deps["evaluate"] == [paths.MODEL, f"{paths.PROCESSED_DIR}/test.pt"]

@@ -1,0 +1,89 @@
+"""Architectures and self-describing checkpoints."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from digits.checkpoint import load_checkpoint, save_checkpoint
+from digits.data import Normalization
+from digits.errors import PipelineError
+from digits.models import CNN, MLP, build_model, predict_logits
+from digits.params import load_params
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("name", "args"), [("mlp", {"hidden": [128, 64]}), ("mlp", {"hidden": []}), ("cnn", {"channels": [8, 16, 32]})]
+)
+def test_output_shape(name: str, args: dict[str, object]) -> None:
+    model = build_model(name, args)
+    assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
+
+
+def test_mlp_is_the_tutorial_network() -> None:
+    sizes = [tuple(p.shape) for p in MLP((128, 64)).parameters()]
+    assert sizes == [(128, 784), (128,), (64, 128), (64,), (10, 64), (10,)]
+
+
+def test_unknown_architecture() -> None:
+    with pytest.raises(PipelineError, match="unknown model 'resnet'"):
+        build_model("resnet", {})
+
+
+def test_bad_architecture_arguments() -> None:
+    with pytest.raises(PipelineError, match="bad architecture arguments"):
+        build_model("cnn", {"channels": [8, 16]})
+
+
+def test_predict_logits_batches() -> None:
+    model = CNN((4, 8, 8))
+    images = torch.randn(7, 1, 28, 28)
+    whole = predict_logits(model, images, batch_size=100, device=torch.device("cpu"))
+    batched = predict_logits(model, images, batch_size=3, device=torch.device("cpu"))
+    assert whole.shape == (7, 10)
+    assert torch.allclose(whole, batched, atol=1e-5)
+
+
+def train_params() -> object:
+    return load_params(ROOT / "params.yaml", "train")
+
+
+def test_checkpoint_rebuilds_the_model_from_the_file_alone(tmp_path: Path) -> None:
+    model = CNN((4, 8, 8)).eval()
+    save_checkpoint(
+        tmp_path / "m.pt", model, "cnn", {"channels": [4, 8, 8]}, Normalization(0.1, 0.3), train_params(), 2
+    )
+    loaded = load_checkpoint(tmp_path / "m.pt")
+    images = torch.randn(3, 1, 28, 28)
+    assert torch.equal(loaded.model(images), model(images))
+    assert loaded.norm == Normalization(0.1, 0.3)
+    assert loaded.architecture == "cnn" and loaded.best_epoch == 2
+    assert loaded.train_params["lr"] == train_params().lr
+
+
+def test_checkpoint_with_foreign_weights(tmp_path: Path) -> None:
+    save_checkpoint(
+        tmp_path / "m.pt", CNN((4, 8, 8)), "cnn", {"channels": [4, 8, 16]}, Normalization(0, 1), train_params(), 1
+    )
+    with pytest.raises(PipelineError, match=r"m\.pt: weights do not fit the architecture.*run `dvc repro`"):
+        load_checkpoint(tmp_path / "m.pt")
+
+
+@pytest.mark.parametrize("content", [b"not a model", b""])
+def test_garbage_checkpoint(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "m.pt").write_bytes(content)
+    with pytest.raises(PipelineError, match=r"m\.pt: unreadable or corrupt"):
+        load_checkpoint(tmp_path / "m.pt")
+
+
+def test_plain_state_dict_is_not_a_checkpoint(tmp_path: Path) -> None:
+    torch.save(CNN((4, 8, 8)).state_dict(), tmp_path / "m.pt")
+    with pytest.raises(PipelineError, match="not a model checkpoint of this project"):
+        load_checkpoint(tmp_path / "m.pt")
+
+
+def test_missing_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match=r"file not found.*dvc repro"):
+        load_checkpoint(tmp_path / "m.pt")
