@@ -52,14 +52,15 @@ class PipelineRepo:
         self.path = path
 
     @classmethod
-    def create(cls, path: Path, mirror_url: str, hashes: dict[str, str]) -> "PipelineRepo":
+    def create(cls, path: Path, params: dict[str, dict[str, Any]] | None = None) -> "PipelineRepo":
+        """Copy the project into `path`, apply `params` changes to params.yaml, git and dvc init."""
         path.mkdir(parents=True)
         for name in PROJECT_FILES:
             shutil.copy2(ROOT / name, path / name)
         for name in PROJECT_DIRS:
             shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
         repo = cls(path)
-        repo.edit_params({**SMALL, "download": {**SMALL["download"], "mirrors": [mirror_url], "sha256": hashes}})
+        repo.edit_params(params or {})
         for command in (
             ["git", "init", "-q", "-b", "main"],
             ["dvc", "init", "-q"],
@@ -68,6 +69,11 @@ class PipelineRepo:
             repo.run(*command, check=True)
         repo.commit("project")
         return repo
+
+    @classmethod
+    def create_small(cls, path: Path, mirror_url: str, hashes: dict[str, str]) -> "PipelineRepo":
+        """A repository on small synthetic data from `mirror_url` (payload hashes `hashes`)."""
+        return cls.create(path, {**SMALL, "download": {**SMALL["download"], "mirrors": [mirror_url], "sha256": hashes}})
 
     def copy_to(self, path: Path) -> "PipelineRepo":
         shutil.copytree(self.path, path, symlinks=True)

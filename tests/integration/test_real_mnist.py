@@ -1,0 +1,24 @@
+"""The whole pipeline with the shipped params on real MNIST (slow: several minutes on 2 cores)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.integration.pipeline_repo import ROOT, PipelineRepo
+
+REAL_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not REAL_MNIST.is_dir(), reason=f"real MNIST not found at {REAL_MNIST}"),
+]
+
+
+def test_default_params_on_real_mnist(tmp_path: Path) -> None:
+    repo = PipelineRepo.create(tmp_path / "repo")
+    run = repo.repro(env={"MNIST_MIRROR": str(REAL_MNIST)})
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"download", "preprocess", "train", "evaluate"}
+    metrics = json.loads((repo.path / "metrics/test.json").read_text())
+    assert metrics["n_images"] == 10_000
+    assert metrics["accuracy"] >= 0.99, metrics
