@@ -23,32 +23,35 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
 
 
-def conv_block(channels_in: int, channels_out: int) -> nn.Sequential:
-    """3x3 conv (no bias: BatchNorm has one), 2x2 max-pool, BatchNorm, ReLU.
+def conv_block(channels_in: int, channels_out: int, pool: bool) -> nn.Sequential:
+    """3x3 conv (no bias: BatchNorm has one), optional 2x2 max-pool, BatchNorm, ReLU.
 
     Pooling before BatchNorm and ReLU (as airbench does) runs them on a quarter of the
-    pixels: about 25% faster training on CPU than conv-BN-ReLU-pool, no loss in accuracy.
+    pixels, which makes training about 25% faster on CPU here.
     """
-    return nn.Sequential(
-        nn.Conv2d(channels_in, channels_out, kernel_size=3, padding=1, bias=False),
-        nn.MaxPool2d(2),
-        nn.BatchNorm2d(channels_out),
-        nn.ReLU(inplace=True),
-    )
+    layers = [nn.Conv2d(channels_in, channels_out, kernel_size=3, padding=1, bias=False)]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers, nn.BatchNorm2d(channels_out), nn.ReLU(inplace=True))
 
 
 class CNN(nn.Sequential):
-    """Three conv blocks (28 -> 14 -> 7 -> 3 pixels), global max-pool, one linear layer."""
+    """Four conv layers for CPU throughput: pool early, spend the compute at 7x7.
 
-    def __init__(self, channels: Sequence[int] = (32, 64, 128)) -> None:
-        c1, c2, c3 = channels
+    28x28 -> conv c1, pool -> 14x14 -> conv c2, pool -> 7x7 -> conv c3 -> conv c4, pool -> 3x3,
+    then a global max-pool and one linear layer.
+    """
+
+    def __init__(self, channels: Sequence[int] = (32, 64, 128, 128)) -> None:
+        c1, c2, c3, c4 = channels
         super().__init__(
-            conv_block(1, c1),  # (N, c1, 14, 14)
-            conv_block(c1, c2),  # (N, c2, 7, 7)
-            conv_block(c2, c3),  # (N, c3, 3, 3)
+            conv_block(1, c1, pool=True),  # (N, c1, 14, 14)
+            conv_block(c1, c2, pool=True),  # (N, c2, 7, 7)
+            conv_block(c2, c3, pool=False),  # (N, c3, 7, 7)
+            conv_block(c3, c4, pool=True),  # (N, c4, 3, 3)
             nn.AdaptiveMaxPool2d(1),
-            nn.Flatten(),  # (N, c3)
-            nn.Linear(c3, NUM_CLASSES),
+            nn.Flatten(),  # (N, c4)
+            nn.Linear(c4, NUM_CLASSES),
         )
 
 

@@ -48,7 +48,7 @@ class PreprocessParams:
 class TrainParams:
     model: Literal["mlp", "cnn"]
     mlp_hidden: tuple[int, ...] = bounds(ge=1, le=8192)  # hidden layer widths
-    cnn_channels: tuple[int, ...] = field(metadata={"ge": 1, "le": 1024, "length": 3})
+    cnn_channels: tuple[int, ...] = field(metadata={"ge": 1, "le": 1024, "length": 4})  # see models.CNN
     epochs: int = bounds(ge=1, le=1000)
     batch_size: int = bounds(ge=2, le=65536)
     optimizer: Literal["sgd", "adam", "adamw"]
@@ -71,6 +71,8 @@ class TrainParams:
 class EvaluateParams:
     batch_size: int = bounds(ge=1, le=65536)
     device: Device
+    calibration_bins: int = bounds(ge=2, le=100)  # equal-width confidence bins for ECE and its plot
+    error_examples: int = bounds(ge=0, le=100)  # misclassified test digits shown in errors.png
 
 
 SECTIONS = {

@@ -12,7 +12,10 @@ PROCESSED_DIR = "data/processed"  # train.pt, val.pt, test.pt
 SPLITS = ("train", "val", "test")
 MODEL = "models/model.pt"
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
-TEST_METRICS = "metrics/test.json"
+TEST_METRICS = "metrics/test.json"  # accuracy, loss, ECE, macro and per-class precision/recall/F1
+CONFUSION = "metrics/plots/confusion.json"  # one {actual, predicted} row per test image
+CALIBRATION = "metrics/plots/calibration.json"  # reliability diagram: confidence vs accuracy per bin
+ERRORS_IMAGE = "metrics/plots/errors.png"  # the most confidently wrong test digits
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,18 @@ class ProjectPaths:
     @property
     def test_metrics(self) -> Path:
         return self.root / TEST_METRICS
+
+    @property
+    def confusion(self) -> Path:
+        return self.root / CONFUSION
+
+    @property
+    def calibration(self) -> Path:
+        return self.root / CALIBRATION
+
+    @property
+    def errors_image(self) -> Path:
+        return self.root / ERRORS_IMAGE
 
 
 def project_paths(stage_file: str) -> ProjectPaths:

@@ -1,16 +1,25 @@
 """DVC stage `evaluate`: score the trained model on the held-out test split, write metrics/."""
 
 import json
+from pathlib import Path
 
 from digits.atomic import write_text
 from digits.checkpoint import load_checkpoint
 from digits.data import load_split
 from digits.errors import PipelineError, run_main
 from digits.evaluation import classification_metrics
+from digits.figures import error_grid, save_png
 from digits.models import predict_logits
 from digits.params import EvaluateParams, load_params
 from digits.paths import project_paths
+from digits.reports import calibration, confident_errors, confusion_rows, to_pixels
 from digits.runtime import configure_torch, resolve_device
+
+
+def write_json(path: Path, data: dict | list) -> None:
+    """Dicts indented; lists of records one per line, so git diffs of plot data stay readable."""
+    text = json.dumps(data, indent=2) if isinstance(data, dict) else "[\n" + ",\n".join(map(json.dumps, data)) + "\n]"
+    write_text(path, text + "\n")
 
 
 def main() -> None:
@@ -25,11 +34,24 @@ def main() -> None:
             f"{paths.model}: trained on inputs normalized with {checkpoint.norm}, but "
             f"{paths.split('test')} uses {test.norm}; run `dvc repro` to bring them in line"
         )
-    logits = predict_logits(checkpoint.model.to(device), test.images, params.batch_size, device)
-    metrics = classification_metrics(logits, test.labels)
-    write_text(paths.test_metrics, json.dumps(metrics, indent=2) + "\n")
+    logits = predict_logits(checkpoint.model.to(device), test.images, params.batch_size, device)  # (N, 10)
+    probabilities = logits.softmax(1)
+    bins, ece = calibration(probabilities, test.labels, params.calibration_bins)
+    metrics = {**classification_metrics(logits, test.labels), "ece": ece}
+    worst = confident_errors(probabilities, test.labels, params.error_examples)
+    figure = error_grid(
+        to_pixels(test.images[worst], test.norm),
+        test.labels[worst].tolist(),
+        probabilities[worst].argmax(1).tolist(),
+        probabilities[worst].max(1).values.tolist(),
+    )
+    write_json(paths.confusion, confusion_rows(logits.argmax(1), test.labels))
+    write_json(paths.calibration, bins)
+    save_png(figure, paths.errors_image)
+    write_json(paths.test_metrics, metrics)  # last: the file `dvc metrics` reads says the stage finished
     print(
-        f"evaluate: test accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f} on {metrics['n_images']} images"
+        f"evaluate: test accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f}, ECE {ece:.4f} "
+        f"on {metrics['n_images']} images"
     )
 
 

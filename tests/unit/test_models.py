@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
-    ("name", "args"), [("mlp", {"hidden": [128, 64]}), ("mlp", {"hidden": []}), ("cnn", {"channels": [8, 16, 32]})]
+    ("name", "args"), [("mlp", {"hidden": [128, 64]}), ("mlp", {"hidden": []}), ("cnn", {"channels": [8, 16, 32, 32]})]
 )
 def test_output_shape(name: str, args: dict[str, object]) -> None:
     model = build_model(name, args)
@@ -38,7 +38,7 @@ def test_bad_architecture_arguments() -> None:
 
 
 def test_predict_logits_batches() -> None:
-    model = CNN((4, 8, 8))
+    model = CNN((4, 8, 8, 8))
     images = torch.randn(7, 1, 28, 28)
     whole = predict_logits(model, images, batch_size=100, device=torch.device("cpu"))
     batched = predict_logits(model, images, batch_size=3, device=torch.device("cpu"))
@@ -51,9 +51,9 @@ def train_params() -> object:
 
 
 def test_checkpoint_rebuilds_the_model_from_the_file_alone(tmp_path: Path) -> None:
-    model = CNN((4, 8, 8)).eval()
+    model = CNN((4, 8, 8, 8)).eval()
     save_checkpoint(
-        tmp_path / "m.pt", model, "cnn", {"channels": [4, 8, 8]}, Normalization(0.1, 0.3), train_params(), 2
+        tmp_path / "m.pt", model, "cnn", {"channels": [4, 8, 8, 8]}, Normalization(0.1, 0.3), train_params(), 2
     )
     loaded = load_checkpoint(tmp_path / "m.pt")
     images = torch.randn(3, 1, 28, 28)
@@ -65,7 +65,13 @@ def test_checkpoint_rebuilds_the_model_from_the_file_alone(tmp_path: Path) -> No
 
 def test_checkpoint_with_foreign_weights(tmp_path: Path) -> None:
     save_checkpoint(
-        tmp_path / "m.pt", CNN((4, 8, 8)), "cnn", {"channels": [4, 8, 16]}, Normalization(0, 1), train_params(), 1
+        tmp_path / "m.pt",
+        CNN((4, 8, 8, 8)),
+        "cnn",
+        {"channels": [4, 8, 16, 16]},
+        Normalization(0, 1),
+        train_params(),
+        1,
     )
     with pytest.raises(PipelineError, match=r"m\.pt: weights do not fit the architecture.*run `dvc repro`"):
         load_checkpoint(tmp_path / "m.pt")
@@ -79,7 +85,7 @@ def test_garbage_checkpoint(tmp_path: Path, content: bytes) -> None:
 
 
 def test_plain_state_dict_is_not_a_checkpoint(tmp_path: Path) -> None:
-    torch.save(CNN((4, 8, 8)).state_dict(), tmp_path / "m.pt")
+    torch.save(CNN((4, 8, 8, 8)).state_dict(), tmp_path / "m.pt")
     with pytest.raises(PipelineError, match="not a model checkpoint of this project"):
         load_checkpoint(tmp_path / "m.pt")
 

@@ -37,10 +37,10 @@ def test_shipped_params_load(section: str) -> None:
 
 
 def test_values_are_canonical(tmp_path: Path) -> None:
-    train = load_params(write_params(tmp_path, {"train": {"lr": 1, "cnn_channels": [8, 16, 32]}}), "train")
+    train = load_params(write_params(tmp_path, {"train": {"lr": 1, "cnn_channels": [8, 16, 32, 32]}}), "train")
     assert isinstance(train, TrainParams)
     assert train.lr == 1.0 and isinstance(train.lr, float)
-    assert train.cnn_channels == (8, 16, 32)
+    assert train.cnn_channels == (8, 16, 32, 32)
 
 
 def test_scientific_notation_is_a_float_as_dvc_reads_it(tmp_path: Path) -> None:
@@ -63,8 +63,8 @@ BAD_VALUES = [
     ("train", "model", "resnet", "train.model: must be one of 'mlp', 'cnn', got str 'resnet'"),
     ("train", "threads", "many", "train.threads: must be int or one of ['auto'], got str 'many'"),
     ("train", "threads", 0, "train.threads: must be >= 1, got 0"),
-    ("train", "cnn_channels", [8, 16], "train.cnn_channels: must have 3 items, got 2"),
-    ("train", "cnn_channels", [8, 0, 16], "train.cnn_channels[1]: must be >= 1, got 0"),
+    ("train", "cnn_channels", [8, 16], "train.cnn_channels: must have 4 items, got 2"),
+    ("train", "cnn_channels", [8, 0, 16, 16], "train.cnn_channels[1]: must be >= 1, got 0"),
     ("train", "mlp_hidden", 128, "train.mlp_hidden: must be a list of int, got int 128"),
     ("train", "amp", "yes", "train.amp: must be bool, got str 'yes'"),
     ("train", "label_smoothing", 1.0, "train.label_smoothing: must be < 1, got 1.0"),
@@ -119,10 +119,11 @@ def test_misspelled_section(tmp_path: Path) -> None:
 
 
 def test_section_that_is_not_a_mapping(tmp_path: Path) -> None:
-    text = (ROOT / "params.yaml").read_text() + "\n"
-    text = text.replace("evaluate:\n  batch_size: 1000\n  device: auto\n", "evaluate: 3\n")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["evaluate"] = 3
+    path = write_params(tmp_path, text=yaml.safe_dump(params))
     with pytest.raises(PipelineError, match="evaluate: must be a mapping of keys to values, got int 3"):
-        load_params(write_params(tmp_path, text=text), "evaluate")
+        load_params(path, "evaluate")
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:

@@ -23,7 +23,14 @@ def splits() -> dict[str, object]:
 
 def small(**changes: object) -> TrainParams:
     base = load_params(ROOT / "params.yaml", "train")
-    defaults = {"cnn_channels": (4, 8, 16), "epochs": 3, "batch_size": 32, "lr": 0.02, "threads": 1, "device": "cpu"}
+    defaults = {
+        "cnn_channels": (4, 8, 16, 16),
+        "epochs": 3,
+        "batch_size": 32,
+        "lr": 0.02,
+        "threads": 1,
+        "device": "cpu",
+    }
     return dataclasses.replace(base, **{**defaults, **changes})
 
 

@@ -1,0 +1,54 @@
+"""Confusion rows, calibration bins and ECE, the choice of worst errors, and the error grid PNG."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from digits.data import Normalization
+from digits.figures import error_grid, save_png
+from digits.reports import calibration, confident_errors, confusion_rows, to_pixels
+
+
+def test_confusion_rows() -> None:
+    rows = confusion_rows(torch.tensor([3, 1]), torch.tensor([3, 7]))
+    assert rows == [{"actual": 3, "predicted": 3}, {"actual": 7, "predicted": 1}]
+
+
+def test_calibration_bins_and_ece() -> None:
+    # two images at 0.95 confidence (one right), two at 0.55 (both right)
+    probabilities = torch.tensor([[0.95, 0.05], [0.95, 0.05], [0.45, 0.55], [0.45, 0.55]])
+    labels = torch.tensor([0, 1, 1, 1])
+    rows, ece = calibration(probabilities, labels, bins=10)
+    assert rows == [
+        {"bin": 5, "confidence": 0.55, "accuracy": 1.0, "images": 2},
+        {"bin": 9, "confidence": 0.95, "accuracy": 0.5, "images": 2},
+    ]
+    assert ece == pytest.approx(0.5 * 0.45 + 0.5 * 0.45)
+
+
+def test_perfectly_calibrated_has_zero_ece() -> None:
+    probabilities = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    assert calibration(probabilities, torch.tensor([0, 1]), bins=5)[1] == 0.0
+
+
+def test_confident_errors_most_confident_first() -> None:
+    probabilities = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7], [0.99, 0.01]])
+    labels = torch.tensor([0, 0, 1, 0, 1])  # wrong: 1 (0.8), 2 (0.6), 3 (0.7), 4 (0.99)
+    assert confident_errors(probabilities, labels, limit=3).tolist() == [4, 1, 3]
+    assert confident_errors(probabilities, labels, limit=0).tolist() == []
+
+
+def test_to_pixels_undoes_normalization() -> None:
+    norm = Normalization(0.5, 0.25)
+    normalized = (torch.tensor([[[[0.0, 1.0]]]]) - 0.5) / 0.25
+    assert torch.allclose(to_pixels(normalized, norm), torch.tensor([[[0.0, 1.0]]]))
+
+
+@pytest.mark.parametrize("count", [0, 1, 7])
+def test_error_grid_png_is_deterministic(tmp_path: Path, count: int) -> None:
+    pixels = torch.rand(count, 28, 28, generator=torch.Generator().manual_seed(0))
+    for name in ("a.png", "b.png"):
+        save_png(error_grid(pixels, [1] * count, [7] * count, [0.9] * count), tmp_path / name)
+    data = (tmp_path / "a.png").read_bytes()
+    assert data.startswith(b"\x89PNG") and data == (tmp_path / "b.png").read_bytes()
