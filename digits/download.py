@@ -63,10 +63,10 @@ def open_source(source: str, filename: str, root: Path, timeout: float) -> tuple
     return path.open("rb"), path.stat().st_size
 
 
-def copy_payload(stream: BinaryIO, dest: Path, progress: Callable[[int], object]) -> str:
+def copy_payload(stream: BinaryIO, length: int | None, dest: Path, progress: Callable[[int], object]) -> str:
     """Gunzip `stream` into `dest`; returns the SHA-256 hex digest of the decompressed bytes."""
     digest = hashlib.sha256()
-    counted = CountingReader(stream, progress)
+    counted = CountingReader(stream, length, progress)
     with gzip.GzipFile(fileobj=counted) as payload, dest.open("wb") as out:
         while chunk := payload.read(CHUNK_BYTES):
             digest.update(chunk)
@@ -74,15 +74,23 @@ def copy_payload(stream: BinaryIO, dest: Path, progress: Callable[[int], object]
     return digest.hexdigest()
 
 
-class CountingReader:
-    """A file-like wrapper that reports how many compressed bytes went by (for the progress bar)."""
+class TransferCutShort(ConnectionError):
+    """The connection ended before the promised Content-Length arrived."""
 
-    def __init__(self, stream: BinaryIO, progress: Callable[[int], object]) -> None:
-        self.stream, self.progress = stream, progress
+
+class CountingReader:
+    """A file-like wrapper that reports the compressed bytes going by (for the progress bar) and
+    tells a connection closed early apart from a truncated file."""
+
+    def __init__(self, stream: BinaryIO, length: int | None, progress: Callable[[int], object]) -> None:
+        self.stream, self.length, self.progress, self.total = stream, length, progress, 0
 
     def read(self, size: int = -1) -> bytes:
         data = self.stream.read(size)
+        self.total += len(data)
         self.progress(len(data))
+        if not data and size != 0 and self.length is not None and self.total < self.length:
+            raise TransferCutShort(f"connection closed after {self.total} of {self.length} bytes")
         return data
 
 
@@ -92,7 +100,7 @@ def fetch_once(source: str, name: str, expected: str, dest: Path, root: Path, ti
     try:
         stream, length = open_source(source, name + ".gz", root, timeout)
         with stream, tqdm(total=length, desc=name, unit="B", unit_scale=True, disable=None, leave=False) as bar:
-            actual = copy_payload(stream, part, bar.update)
+            actual = copy_payload(stream, length, part, bar.update)
         if actual != expected:
             raise SourceFailed(f"checksum mismatch: payload sha256 {actual}, expected {expected}", transient=False)
         os.replace(part, dest)
@@ -103,7 +111,7 @@ def fetch_once(source: str, name: str, expected: str, dest: Path, root: Path, ti
     except http.client.HTTPException as err:  # e.g. IncompleteRead: the connection closed early
         raise SourceFailed(f"network error: {describe(err)}", transient=True) from None
     except (EOFError, zlib.error) as err:
-        raise SourceFailed(f"corrupt or truncated gzip data ({describe(err)})", transient=is_url(source)) from None
+        raise SourceFailed(f"corrupt or truncated gzip data ({describe(err)})", transient=False) from None
     finally:
         part.unlink(missing_ok=True)
 

@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from configobj import ConfigObj  # what DVC reads its config with
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore")
 PROJECT_DIRS = ("digits", "stages")
+# The offline `dvc plots` page (a path inside .dvc/, set in the project's .dvc/config): each repository gets both.
+HTML_TEMPLATE = ConfigObj(str(ROOT / ".dvc" / "config"))["plots"]["html_template"]
 # Small and fast: a few hundred synthetic images, a tiny CNN, one thread.
 SMALL = {
     "download": {"retries": 0, "timeout": 5.0},
     "preprocess": {"val_size": 100},
-    "train": {"cnn_channels": [4, 8, 16], "epochs": 2, "batch_size": 32, "threads": 1, "device": "cpu"},
+    "train": {"cnn_channels": [4, 8, 16, 16], "epochs": 2, "batch_size": 32, "threads": 1, "device": "cpu"},
     "evaluate": {"device": "cpu"},
 }
 
@@ -65,8 +68,11 @@ class PipelineRepo:
             ["git", "init", "-q", "-b", "main"],
             ["dvc", "init", "-q"],
             ["dvc", "config", "core.analytics", "false"],
+            ["dvc", "config", "plots.html_template", HTML_TEMPLATE],
         ):
             repo.run(*command, check=True)
+        (path / ".dvc" / HTML_TEMPLATE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / ".dvc" / HTML_TEMPLATE, path / ".dvc" / HTML_TEMPLATE)
         repo.commit("project")
         return repo
 

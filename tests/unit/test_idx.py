@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digits.errors import PipelineError
 from digits.idx import parse_idx, read_mnist_pair
@@ -74,3 +76,33 @@ def test_read_pair_rejects_inconsistent_files(
 def test_missing_file_says_to_download(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="file not found"):
         read_mnist_pair(tmp_path / "nope", tmp_path / "nope2")
+
+
+@given(
+    dtype=st.sampled_from([0x08, 0x08, 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E, 0xFF]),
+    ndim=st.integers(0, 255),
+    dims=st.lists(st.integers(0, 2**32 - 1), max_size=6),
+    body=st.binary(max_size=2048),
+    magic=st.sampled_from([b"\0\0", b"\0\0", b"\x1f\x8b", b"\0\1"]),
+    expected_ndim=st.sampled_from([1, 3]),
+)
+@settings(max_examples=400, deadline=None)
+def test_random_headers_and_bodies_never_crash(
+    dtype: int, ndim: int, dims: list[int], body: bytes, magic: bytes, expected_ndim: int
+) -> None:
+    """Whatever the header claims (billions of images included), the parser either returns an
+    array no larger than the input or raises its own one-line error."""
+    data = magic + bytes([dtype, ndim]) + struct.pack(f">{len(dims)}I", *dims) + body
+    try:
+        parsed = parse_idx(data, "fuzz.idx", expected_ndim)
+    except PipelineError as err:
+        assert str(err).startswith("fuzz.idx: ") and "\n" not in str(err)
+    else:
+        assert parsed.nbytes <= len(data) and parsed.ndim == expected_ndim
+
+
+@given(images=st.integers(0, 5), side=st.integers(0, 30))
+@settings(max_examples=60, deadline=None)
+def test_consistent_headers_parse(images: int, side: int) -> None:
+    array = np.arange(images * side * side, dtype=np.uint64).astype(np.uint8).reshape(images, side, side)
+    assert np.array_equal(parse_idx(idx_bytes(array), "ok.idx", 3), array)
