@@ -1,5 +1,6 @@
 """The one error type users see: a problem they can fix, printed as a single line."""
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -25,3 +26,6 @@ def run_main(main: Callable[[], None], prog: str) -> None:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:  # e.g. `digits predict folder | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
+        sys.exit(EXIT_USER_ERROR)

@@ -1,16 +1,11 @@
 """The real `dvc repro` on small synthetic MNIST served from a loopback HTTP mirror."""
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
+from tests.integration.conftest import PAYLOADS
 from tests.integration.pipeline_repo import PipelineRepo
-from tests.support import MNIST_FILES, MirrorServer, mirror_server, sha256, synthetic_mnist
+from tests.support import MNIST_FILES, MirrorServer
 
-PAYLOADS = synthetic_mnist(n_train=700, n_test=200)
-HASHES = {name: sha256(data) for name, data in PAYLOADS.items()}
 OUTPUTS = [
     *(f"data/raw/{name}" for name in MNIST_FILES),
     "data/processed/train.pt",
@@ -22,28 +17,6 @@ OUTPUTS = [
     "metrics/train/plots/metrics/train/loss.tsv",
     "metrics/train/plots/metrics/val/acc.tsv",
 ]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MirrorServer]:
-    with mirror_server() as running:
-        running.serve_mirror("/mnist", PAYLOADS)
-        yield running
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory, server: MirrorServer) -> tuple[PipelineRepo, set[str]]:
-    """A repository after its first full `dvc repro`, with dvc.lock and metrics committed."""
-    repo = PipelineRepo.create_small(tmp_path_factory.mktemp("baseline") / "repo", f"{server.url}/mnist/", HASHES)
-    run = repo.repro()
-    assert run.returncode == 0, run.output
-    repo.commit("baseline run")
-    return repo, run.stages_run
-
-
-@pytest.fixture
-def repo(baseline: tuple[PipelineRepo, set[str]], tmp_path: Path) -> PipelineRepo:
-    return baseline[0].copy_to(tmp_path / "repo")
 
 
 def test_full_repro_runs_every_stage_and_writes_every_output(baseline: tuple[PipelineRepo, set[str]]) -> None:

@@ -15,12 +15,10 @@ from dvc_render.html import PAGE_HTML
 from PIL import Image
 
 from tests.integration.pipeline_repo import PipelineRepo
-from tests.support import mirror_server, sha256, synthetic_mnist
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium; .ci/run does)")
 
-PAYLOADS = synthetic_mnist(n_train=700, n_test=200)
 BROWSER_FLAGS = [
     *("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars", "--disable-sync"),
     *("--disable-background-networking", "--disable-component-update", "--host-resolver-rules=MAP * ~NOTFOUND"),
@@ -108,16 +106,9 @@ def assert_renders_offline(report: Path, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
-    """A repository after a full `dvc repro` on small synthetic data, its outputs committed."""
-    with mirror_server() as server:
-        mirror = server.serve_mirror("/mnist", PAYLOADS)
-        hashes = {name: sha256(data) for name, data in PAYLOADS.items()}
-        repo = PipelineRepo.create_small(tmp_path_factory.mktemp("plots") / "repo", mirror, hashes)
-        run = repo.repro()
-    assert run.returncode == 0, run.output
-    repo.commit("baseline run")
-    return repo
+def repo(baseline: tuple[PipelineRepo, set[str]], tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
+    """A copy of the session's fully reproduced small repository (its outputs committed)."""
+    return baseline[0].copy_to(tmp_path_factory.mktemp("plots") / "repo")
 
 
 def plots(repo: PipelineRepo, *args: str) -> None:

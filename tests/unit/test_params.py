@@ -1,5 +1,7 @@
 """params.yaml loading: the shipped file is valid; every kind of mistake is one clear error."""
 
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -135,3 +137,56 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="file not found"):
         load_params(tmp_path / "params.yaml", "train")
+
+
+def every_key() -> list[tuple[str, str]]:
+    return [(section, f.name) for section, cls in SECTIONS.items() for f in fields(cls)]
+
+
+def out_of_range_cases() -> list[tuple[str, str, object]]:
+    """For each key with bounds, a value just outside them (int or float, as the key takes)."""
+    cases = []
+    for section, cls in SECTIONS.items():
+        for f in fields(cls):
+            limits, integral = f.metadata, "int" in str(f.type)
+            below = limits.get("ge", limits.get("gt"))
+            above = limits.get("le", limits.get("lt"))
+            step = 1 if integral else 1e-3
+            if below is not None:
+                value = below - step if "ge" in limits else below
+                cases.append((section, f.name, [value] * 4 if "tuple" in str(f.type) else value))
+            if above is not None:
+                value = above + step if "le" in limits else above
+                cases.append((section, f.name, [value] * 4 if "tuple" in str(f.type) else value))
+    return cases
+
+
+@pytest.mark.parametrize(("section", "key"), every_key())
+def test_every_key_rejects_a_wrong_type(tmp_path: Path, section: str, key: str) -> None:
+    takes_mapping = "dict" in str(SECTIONS[section].__annotations__[key])
+    path = write_params(tmp_path, {section: {key: ["a", "list"] if takes_mapping else {"a": "mapping"}}})
+    with pytest.raises(PipelineError) as caught:
+        load_params(path, section)
+    assert str(caught.value).startswith(f"{path}: {section}.{key}: must be ")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("section", "key"), every_key())
+def test_every_key_is_required(tmp_path: Path, section: str, key: str) -> None:
+    with pytest.raises(PipelineError, match=f"{section}: missing key '{key}'"):
+        load_params(write_params(tmp_path, {section: {key: DELETE}}), section)
+
+
+@pytest.mark.parametrize(("section", "key", "value"), out_of_range_cases())
+def test_every_bounded_key_rejects_out_of_range(tmp_path: Path, section: str, key: str, value: object) -> None:
+    with pytest.raises(PipelineError, match=rf"{section}\.{key}(\[0\])?: must be (>=|>|<=|<) "):
+        load_params(write_params(tmp_path, {section: {key: value}}), section)
+
+
+@pytest.mark.parametrize("section", list(SECTIONS))
+def test_every_section_rejects_unknown_keys_and_misspelling(tmp_path: Path, section: str) -> None:
+    with pytest.raises(PipelineError, match=f"{section}: unknown key 'surprise'"):
+        load_params(write_params(tmp_path, {section: {"surprise": 1}}), section)
+    text = re.sub(rf"^{section}:", f"{section}s:", (ROOT / "params.yaml").read_text(), flags=re.MULTILINE)
+    with pytest.raises(PipelineError, match=f"unknown key '{section}s' \\(did you mean '{section}'\\?\\)"):
+        load_params(write_params(tmp_path, text=text), section)

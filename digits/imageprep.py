@@ -1,0 +1,155 @@
+"""Turn any picture of a digit into an MNIST-style model input, the way MNIST itself was made.
+
+Grayscale; invert a light background so the ink is bright; crop to the ink's bounding box;
+scale it to fit 20x20 keeping its aspect ratio; paste it into 28x28 with its centre of mass at
+the centre; normalize as the model was trained. Pixel values are 0..255 floats until the end.
+"""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from digits.data import Normalization, normalize
+from digits.idx import IMAGE_SIDE
+
+MAX_PIXELS = 50_000_000  # refused before decoding: a 50-megapixel image is ~150 MB of RGB
+BOX = 20  # MNIST fits each digit in a 20x20 box ...
+CENTRE = 14.0  # ... and puts its centre of mass here (row and column; measured: 13.99 +- 0.29)
+MIN_CONTRAST = 32.0  # levels of 255 between ink and background below which an image counts as blank
+
+
+class BadImageError(Exception):
+    """A file that cannot be turned into a digit; the message says why, in a few words."""
+
+
+def open_gray(path: Path) -> np.ndarray:
+    """Decode an image file into (H, W) float32 luminance 0..255, refusing oversized images."""
+    try:
+        with warnings.catch_warnings():  # Pillow warns over ~89 megapixels; ours is the stricter limit
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:  # lazy: reads only the header, so .size is known before decoding
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise BadImageError(f"image is {width}x{height}, over the limit of {MAX_PIXELS / 1e6:g} megapixels")
+            if width * height == 0:
+                raise BadImageError(f"image is empty ({width}x{height} pixels)")
+            image.draft("L", (1024, 1024))  # JPEG only: decode at 1/2..1/8 scale if it stays >= 1024 px
+            return to_gray(ImageOps.exif_transpose(image))  # phone photos: apply the EXIF rotation
+    except Image.DecompressionBombError:  # Pillow's own limit, hit while opening
+        raise BadImageError(f"image is too large (over {MAX_PIXELS / 1e6:g} megapixels)") from None
+    except FileNotFoundError:
+        raise BadImageError("file not found") from None
+    except Image.UnidentifiedImageError:
+        empty = path.is_file() and path.stat().st_size == 0
+        raise BadImageError("empty file" if empty else "not an image (or a format Pillow cannot read)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as err:  # unreadable, truncated or corrupt
+        if getattr(err, "errno", None) is not None:  # from the file system: permission denied, a directory, ...
+            raise BadImageError(f"cannot read: {err.strerror}") from None
+        text = str(err).strip().splitlines()
+        raise BadImageError(f"cannot decode image: {text[0][:120] if text else type(err).__name__}") from None
+
+
+def to_gray(image: Image.Image) -> np.ndarray:
+    """Any Pillow image -> (H, W) float32 luminance 0..255; transparency is flattened first."""
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):  # 16-bit or float scans
+        gray = np.asarray(image, dtype=np.float32)
+        return gray * np.float32(255 / 65535) if gray.max() > 255 else gray
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        lum, alpha = np.moveaxis(np.asarray(image.convert("RGBA").convert("LA"), dtype=np.float32), -1, 0)
+        alpha /= 255
+        # Strokes drawn on a transparent canvas: lay them on the background they contrast with.
+        visible = float(alpha.sum())
+        ink_level = float((lum * alpha).sum()) / visible if visible else 0.0
+        background = 255.0 if ink_level < 128 else 0.0
+        return lum * alpha + background * (1 - alpha)
+    return np.asarray(image.convert("L"), dtype=np.float32)
+
+
+def ink_signal(gray: np.ndarray) -> np.ndarray:
+    """(H, W) 0..255 -> (H, W) ink strength 0..255 above the background, which is 0.
+
+    The background level is the median of the border pixels; a light one (paper) means dark ink, so
+    the image is inverted.
+    """
+    ring = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(ring))
+    signal = background - gray if background > 127.5 else gray - background
+    return np.clip(signal, 0, None).astype(np.float32)
+
+
+def otsu_threshold(values: np.ndarray) -> float:
+    """The level splitting `values` (>= 0) into two classes of least within-class variance (Otsu)."""
+    hist, edges = np.histogram(values, bins=256, range=(0.0, float(values.max())))
+    p = hist / hist.sum()
+    below = np.cumsum(p)[:-1]  # weight of class 0 for each cut after bin k
+    mass = np.cumsum(p * (edges[:-1] + edges[1:]) / 2)
+    total = mass[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total * below - mass[:-1]) ** 2 / (below * (1 - below))
+    return float(edges[np.nanargmax(between) + 1])
+
+
+def crop_to_ink(signal: np.ndarray) -> np.ndarray:
+    """Crop to the ink's bounding box and stretch the ink to 0..255; background noise is zeroed.
+
+    Ink is what exceeds Otsu's threshold (at least a fifth of the peak), so JPEG ringing, paper
+    texture and faint specks neither widen the box nor dim the digit. The noise floor is the 90th
+    percentile of the other pixels (0 on clean images, so the strokes' soft edges are kept).
+    """
+    peak = float(signal.max())
+    if peak < MIN_CONTRAST:
+        raise BadImageError(f"no ink found: the image is blank (contrast {peak:.0f} of 255)")
+    threshold = max(otsu_threshold(signal), 0.2 * peak)
+    mask = signal > threshold
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    crop = signal[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    floor = min(float(np.percentile(signal[~mask], 90)), threshold / 2)
+    top = float(np.percentile(signal[mask], 99))  # the stroke core maps to 255
+    return np.clip((crop - floor) / max(top - floor, 1e-6), 0, 1) * np.float32(255)
+
+
+def fit_box(crop: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Scale (h, w) so the longer side is `box` pixels, keeping the aspect ratio (antialiased)."""
+    height, width = crop.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL wants (width, height)
+    resized = Image.fromarray(crop.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0, 255)  # Lanczos overshoots a little
+
+
+def centre_of_mass(pixels: np.ndarray) -> tuple[float, float]:
+    """(row, column) of the intensity-weighted mean pixel position, in pixel-index units."""
+    total = float(pixels.sum())
+    rows, cols = np.indices(pixels.shape)
+    return float((rows * pixels).sum()) / total, float((cols * pixels).sum()) / total
+
+
+def paste_centred(patch: np.ndarray, side: int = IMAGE_SIDE) -> np.ndarray:
+    """Place `patch` in a (side, side) black canvas by a whole-pixel shift putting its centre of mass
+    at CENTRE (within half a pixel); a lopsided digit that would stick out is clipped."""
+    com_row, com_col = centre_of_mass(patch)
+    top, left = int(np.floor(CENTRE - com_row + 0.5)), int(np.floor(CENTRE - com_col + 0.5))
+    canvas = np.zeros((side, side), dtype=np.float32)
+    r0, c0 = max(0, -top), max(0, -left)  # the part of the patch that lands inside the canvas
+    r1, c1 = min(patch.shape[0], side - top), min(patch.shape[1], side - left)
+    canvas[top + r0 : top + r1, left + c0 : left + c1] = patch[r0:r1, c0:c1]
+    return canvas
+
+
+def mnistify(gray: np.ndarray) -> np.ndarray:
+    """(H, W) luminance 0..255 -> (28, 28) uint8, white digit on black as in MNIST."""
+    return np.rint(paste_centred(fit_box(crop_to_ink(ink_signal(gray))))).astype(np.uint8)
+
+
+def to_model_input(pixels: np.ndarray, norm: Normalization) -> torch.Tensor:
+    """(28, 28) uint8 -> (1, 28, 28) float32, normalized exactly as the training images were."""
+    return normalize(pixels[None], norm)[0]
+
+
+def prepare_image(path: Path, norm: Normalization) -> torch.Tensor:
+    """An image file -> (1, 28, 28) model input; BadImageError says what is wrong with the file."""
+    return to_model_input(mnistify(open_gray(path)), norm)

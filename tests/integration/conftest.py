@@ -1,0 +1,36 @@
+"""Shared fixtures: one loopback MNIST mirror and one fully reproduced small repository per session."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.pipeline_repo import PipelineRepo
+from tests.support import MirrorServer, mirror_server, sha256, synthetic_mnist
+
+PAYLOADS = synthetic_mnist(n_train=700, n_test=200)
+HASHES = {name: sha256(data) for name, data in PAYLOADS.items()}
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[MirrorServer]:
+    """Serves the small synthetic MNIST at {url}/mnist/."""
+    with mirror_server() as running:
+        running.serve_mirror("/mnist", PAYLOADS)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory: pytest.TempPathFactory, server: MirrorServer) -> tuple[PipelineRepo, set[str]]:
+    """A repository after its first full `dvc repro`, with dvc.lock and metrics committed; read-only."""
+    repo = PipelineRepo.create_small(tmp_path_factory.mktemp("baseline") / "repo", f"{server.url}/mnist/", HASHES)
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    repo.commit("baseline run")
+    return repo, run.stages_run
+
+
+@pytest.fixture
+def repo(baseline: tuple[PipelineRepo, set[str]], tmp_path: Path) -> PipelineRepo:
+    """A private copy of the baseline repository, free to change."""
+    return baseline[0].copy_to(tmp_path / "repo")

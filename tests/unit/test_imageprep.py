@@ -1,0 +1,149 @@
+"""The MNIST-style conversion on tiny synthetic images: invert, crop, fit 20x20, centre, normalize."""
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from digits.data import Normalization
+from digits.imageprep import (
+    CENTRE,
+    BadImageError,
+    centre_of_mass,
+    crop_to_ink,
+    fit_box,
+    ink_signal,
+    mnistify,
+    open_gray,
+    prepare_image,
+    to_gray,
+    to_model_input,
+)
+
+
+def page(height: int = 60, width: int = 80, paper: float = 255.0) -> np.ndarray:
+    return np.full((height, width), paper, dtype=np.float32)
+
+
+def test_light_background_is_inverted_so_ink_is_bright() -> None:
+    dark_on_light = page()
+    dark_on_light[20:30, 10:20] = 40
+    light_on_dark = page(paper=10)
+    light_on_dark[20:30, 10:20] = 220
+    for gray in (dark_on_light, light_on_dark):
+        signal = ink_signal(gray)
+        assert signal[25, 15] > 200 and signal[0, 0] == 0 and signal[50, 70] == 0
+
+
+def test_crop_is_the_ink_bounding_box_despite_faint_noise() -> None:
+    gray = page() - np.random.default_rng(0).uniform(0, 25, size=(60, 80)).astype(np.float32)  # paper texture
+    gray[10:20, 30:35] = 0  # a 10x5 stroke
+    gray[45, 70] = 235  # a faint speck far away
+    crop = crop_to_ink(ink_signal(gray))
+    assert crop.shape == (10, 5)
+    assert crop.max() == pytest.approx(255)  # the ink is stretched to full strength
+
+
+@pytest.mark.parametrize(("shape", "fitted"), [((10, 40), (5, 20)), ((60, 30), (20, 10)), ((3, 3), (20, 20))])
+def test_fit_box_keeps_the_aspect_ratio(shape: tuple[int, int], fitted: tuple[int, int]) -> None:
+    assert fit_box(np.full(shape, 255, dtype=np.float32)).shape == fitted
+
+
+def test_tall_stroke_stays_tall_and_thin() -> None:
+    gray = page(200, 200)
+    gray[20:120, 150:160] = 0  # 100x10 pixels
+    pixels = mnistify(gray)
+    ink = pixels > 128
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    assert rows[-1] - rows[0] + 1 == 20
+    assert cols[-1] - cols[0] + 1 <= 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_centre_of_mass_lands_at_the_centre(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    gray = page(90, 120)
+    top, left = rng.integers(0, 40, size=2)
+    gray[top : top + 40, left : left + 8] = 0  # an L: a heavy bar and a foot, lopsided on purpose
+    gray[top + 32 : top + 40, left : left + 30] = 0
+    pixels = mnistify(gray)
+    assert pixels.shape == (28, 28) and pixels.dtype == np.uint8
+    row, col = centre_of_mass(pixels.astype(np.float64))
+    assert abs(row - CENTRE) <= 0.5 and abs(col - CENTRE) <= 0.5
+
+
+def test_normalization_uses_the_given_mean_and_std() -> None:
+    pixels = np.zeros((28, 28), dtype=np.uint8)
+    pixels[0, 0] = 255
+    tensor = to_model_input(pixels, Normalization(mean=0.5, std=0.25))
+    assert tensor.shape == (1, 28, 28) and tensor.dtype == torch.float32
+    assert tensor[0, 0, 0].item() == pytest.approx(2.0)  # (1 - 0.5) / 0.25
+    assert tensor[0, 1, 1].item() == pytest.approx(-2.0)  # (0 - 0.5) / 0.25
+
+
+@pytest.mark.parametrize("noise", [0.0, 20.0])
+def test_blank_image_is_an_error(noise: float) -> None:
+    gray = page() - np.random.default_rng(1).uniform(0, noise, size=(60, 80)).astype(np.float32)
+    with pytest.raises(BadImageError, match="no ink found"):
+        mnistify(gray)
+
+
+@pytest.mark.parametrize("ink", [0, 255])
+def test_strokes_on_a_transparent_canvas_are_found(ink: int) -> None:
+    rgba = np.zeros((40, 40, 4), dtype=np.uint8)
+    rgba[..., :3] = ink  # invisible pixels have the ink's colour too, as drawing apps often save them
+    rgba[10:30, 18:22, 3] = 255  # only the stroke is opaque
+    gray = to_gray(Image.fromarray(rgba, "RGBA"))
+    signal = ink_signal(gray)
+    assert signal[20, 20] == pytest.approx(255) and signal[5, 5] == 0
+
+
+def test_sixteen_bit_scans_are_scaled_to_eight_bits() -> None:
+    scan = np.full((20, 20), 65535, dtype=np.uint16)
+    scan[5:15, 5:15] = 0
+    gray = to_gray(Image.fromarray(scan))
+    assert gray.max() == pytest.approx(255) and gray.min() == 0
+
+
+def test_prepare_image_reads_a_file(tmp_path: Path) -> None:
+    gray = page(50, 50).astype(np.uint8)
+    gray[10:40, 20:30] = 0
+    Image.fromarray(gray).convert("RGB").save(tmp_path / "bar.jpg", quality=75)
+    tensor = prepare_image(tmp_path / "bar.jpg", Normalization(0.0, 1.0))
+    assert tensor.shape == (1, 28, 28)
+    assert tensor.min().item() == 0.0 and tensor.max().item() == pytest.approx(1.0)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG promising width x height 8-bit gray pixels, with almost no pixel data behind it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(16))) + chunk(b"IEND", b"")
+
+
+def test_open_gray_refuses_a_huge_image_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "huge.png"
+    path.write_bytes(png_header(8000, 7000))  # 56 megapixels: decoding would fail on the missing data
+    with pytest.raises(BadImageError, match="8000x7000, over the limit of 50 megapixels"):
+        open_gray(path)
+
+
+def test_open_gray_turns_pillows_decompression_bomb_error_into_a_message(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_header(100_000, 100_000))  # over twice Pillow's limit: it refuses to open it
+    with pytest.raises(BadImageError, match="too large"):
+        open_gray(path)
+
+
+def test_open_gray_reports_a_truncated_file(tmp_path: Path) -> None:
+    path = tmp_path / "cut.png"
+    path.write_bytes(png_header(40, 40))  # the header is fine, the pixel data stops short
+    with pytest.raises(BadImageError, match="cannot decode image"):
+        open_gray(path)
