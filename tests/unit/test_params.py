@@ -46,9 +46,9 @@ def test_values_are_canonical(tmp_path: Path) -> None:
 
 
 def test_scientific_notation_is_a_float_as_dvc_reads_it(tmp_path: Path) -> None:
-    text = (ROOT / "params.yaml").read_text().replace("lr: 0.003", "lr: 3e-3")
-    assert "lr: 3e-3" in text
-    assert load_params(write_params(tmp_path, text=text), "train").lr == pytest.approx(0.003)
+    text = (ROOT / "params.yaml").read_text().replace("lr: 0.006", "lr: 6e-3")
+    assert "lr: 6e-3" in text
+    assert load_params(write_params(tmp_path, text=text), "train").lr == pytest.approx(0.006)
 
 
 @pytest.mark.parametrize("threads", ["auto", 1, 4])

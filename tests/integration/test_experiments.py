@@ -1,0 +1,51 @@
+"""`dvc exp run -S`, a queued grid and `dvc exp show` on the real pipeline (small synthetic data)."""
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from tests.integration.pipeline_repo import PipelineRepo
+
+
+def experiments(show_json: str) -> Iterator[dict[str, Any]]:
+    """Every experiment record in `dvc exp show --json` output (DVC 3 nests them under baselines)."""
+    for baseline in json.loads(show_json):
+        for experiment in baseline.get("experiments") or []:
+            yield from experiment.get("revs", [])
+
+
+def params_and_metrics(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = record.get("data") or {}
+    params = data.get("params", {}).get("params.yaml", {}).get("data", {})
+    metrics = data.get("metrics", {}).get("metrics/test.json", {}).get("data", {})
+    return params, metrics
+
+
+def test_exp_run_records_params_and_metrics(repo: PipelineRepo) -> None:
+    run = repo.run("dvc", "exp", "run", "-S", "train.lr=0.01", "-n", "faster-lr")
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"train", "evaluate"}
+    records = list(experiments(repo.run("dvc", "exp", "show", "--json", check=True).output))
+    assert len(records) == 1 and records[0]["name"] == "faster-lr"
+    params, metrics = params_and_metrics(records[0])
+    assert params["train"]["lr"] == 0.01
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
+    table = repo.run("dvc", "exp", "show", "--only-changed", "--no-pager", check=True).output
+    assert "faster-lr" in table and "train.lr" in table
+
+
+def test_queued_grid(repo: PipelineRepo) -> None:
+    queued = repo.run("dvc", "exp", "run", "--queue", "-S", "train.lr=0.001,0.03")
+    assert queued.returncode == 0, queued.output
+    assert repo.run("dvc", "queue", "start", "-j", "1").returncode == 0
+    deadline = time.monotonic() + 300
+    while True:
+        status = repo.run("dvc", "queue", "status", check=True).output
+        if "Queued" not in status and "Running" not in status:
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(2)
+    assert "Failed" not in status, status
+    shown = repo.run("dvc", "exp", "show", "--json", check=True).output
+    assert sorted(params_and_metrics(record)[0]["train"]["lr"] for record in experiments(shown)) == [0.001, 0.03]
