@@ -15,7 +15,6 @@ def log_epoch(live: Live, stats: EpochStats) -> None:
     for split in ("train", "val"):
         live.log_metric(f"{split}/loss", getattr(stats, f"{split}_loss"))
         live.log_metric(f"{split}/acc", getattr(stats, f"{split}_acc"))
-    live.log_metric("lr", stats.lr, plot=False)
     live.next_step()
     print(
         f"train: epoch {stats.epoch}: loss {stats.train_loss:.4f}, val loss {stats.val_loss:.4f}, "
@@ -36,7 +35,9 @@ def main() -> None:
         live.summary["best_epoch"] = history.best_epoch
         live.summary["best_val_acc"] = history.best.val_acc
     save_checkpoint(paths.model, model, params.model, model_args(params), train.norm, params, history.best_epoch)
-    print(f"train: saved {paths.model} (epoch {history.best_epoch}, val acc {history.best.val_acc:.4f}, on {device})")
+    print(
+        f"train: saved {paths.model.relative_to(paths.root)} (epoch {history.best_epoch}, val acc {history.best.val_acc:.4f}, on {device})"
+    )
 
 
 if __name__ == "__main__":
