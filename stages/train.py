@@ -35,9 +35,8 @@ def main() -> None:
         live.summary["best_epoch"] = history.best_epoch
         live.summary["best_val_acc"] = history.best.val_acc
     save_checkpoint(paths.model, model, params.model, model_args(params), train.norm, params, history.best_epoch)
-    print(
-        f"train: saved {paths.model.relative_to(paths.root)} (epoch {history.best_epoch}, val acc {history.best.val_acc:.4f}, on {device})"
-    )
+    best, where = history.best, paths.model.relative_to(paths.root)
+    print(f"train: saved {where} (epoch {best.epoch}, val acc {best.val_acc:.4f}, on {device})")
 
 
 if __name__ == "__main__":
