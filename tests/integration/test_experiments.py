@@ -31,7 +31,7 @@ def test_exp_run_records_params_and_metrics(repo: PipelineRepo) -> None:
     params, metrics = params_and_metrics(records[0])
     assert params["train"]["lr"] == 0.01
     assert 0.0 <= metrics["accuracy"] <= 1.0 and "loss" in metrics
-    table = repo.run("dvc", "exp", "show", "--only-changed", "--no-pager", check=True).output
+    table = repo.run("dvc", "exp", "show", "--only-changed", "--md", check=True).output
     assert "faster-lr" in table and "train.lr" in table
 
 

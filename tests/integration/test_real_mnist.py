@@ -21,4 +21,4 @@ def test_default_params_on_real_mnist(tmp_path: Path) -> None:
     assert run.stages_run == {"download", "preprocess", "train", "evaluate"}
     metrics = json.loads((repo.path / "metrics/test.json").read_text())
     assert metrics["n_images"] == 10_000
-    assert metrics["accuracy"] >= 0.99, metrics
+    assert metrics["accuracy"] >= 0.995, metrics  # issue targets: 99.0% (pipeline), none below 99.5% (training)
