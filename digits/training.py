@@ -42,6 +42,19 @@ class History:
         return self.epochs[self.best_epoch - 1]
 
 
+@dataclass
+class Trainer:
+    """What one fit() call updates step by step."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LRScheduler
+    averaged: AveragedModel | None  # the EMA of the weights, when params.ema_decay > 0
+    generator: torch.Generator  # CPU: shuffles and augmentation, the same on every device
+    background: float  # a blank pixel, after normalization
+    amp: bool  # bfloat16 autocast (CUDA only)
+
+
 def model_args(params: TrainParams) -> dict[str, object]:
     """The architecture arguments the chosen model is built from (stored in checkpoints)."""
     if params.model == "mlp":
@@ -73,6 +86,44 @@ def make_schedule(
     return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
+def augment(x: torch.Tensor, params: TrainParams, trainer: Trainer) -> torch.Tensor:
+    """Random affine warps when rotation or zoom is on; exact pixel shifts when only shifting."""
+    if params.max_rotation or params.max_scale:
+        return random_affine(
+            x, params.max_shift, params.max_rotation, params.max_scale, trainer.generator, trainer.background
+        )
+    if params.max_shift:
+        return random_shift(x, params.max_shift, trainer.generator, trainer.background)
+    return x
+
+
+def train_epoch(
+    trainer: Trainer, images: torch.Tensor, labels: torch.Tensor, params: TrainParams, desc: str
+) -> tuple[float, float]:
+    """One pass over shuffled full batches (the short last one is dropped); (mean loss, accuracy)."""
+    trainer.model.train()
+    order = torch.randperm(len(labels), generator=trainer.generator)
+    totals = torch.zeros(2, device=labels.device)  # loss sum, correct
+    steps = len(labels) // params.batch_size
+    for step in tqdm(range(steps), desc=desc, disable=None, leave=False):
+        batch = order[step * params.batch_size : (step + 1) * params.batch_size].to(labels.device)
+        x, y = augment(images[batch], params, trainer), labels[batch]  # (B, 1, 28, 28), (B,)
+        with torch.autocast(labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
+            logits = trainer.model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
+        trainer.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        trainer.optimizer.step()
+        trainer.schedule.step()
+        if trainer.averaged:
+            trainer.averaged.update_parameters(trainer.model)
+        with torch.no_grad():
+            totals[0] += loss.detach() * len(y)
+            totals[1] += (logits.argmax(1) == y).sum()
+    loss_sum, correct = totals.tolist()
+    return loss_sum / (steps * params.batch_size), correct / (steps * params.batch_size)
+
+
 def fit(
     model: nn.Module,
     train: Split,
@@ -84,64 +135,34 @@ def fit(
     """Train `model` in place; on return it holds the weights of the best validation epoch."""
     model.to(device, memory_format=torch.channels_last)  # NHWC convolutions: ~1.8x faster on CPU here
     images, labels = train.images.to(device, memory_format=torch.channels_last), train.labels.to(device)
-    steps_per_epoch = len(labels) // params.batch_size  # the short last batch is dropped
-    assert steps_per_epoch > 0, "batch_size is larger than the training split"
+    assert len(labels) >= params.batch_size, "batch_size is larger than the training split"
     optimizer = make_optimizer(model, params)
-    schedule = make_schedule(optimizer, params, params.epochs * steps_per_epoch)
-    averaged = (
-        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(params.ema_decay), use_buffers=True)
-        if params.ema_decay
-        else None
+    ema = get_ema_multi_avg_fn(params.ema_decay)
+    trainer = Trainer(
+        model,
+        optimizer,
+        make_schedule(optimizer, params, params.epochs * (len(labels) // params.batch_size)),
+        AveragedModel(model, multi_avg_fn=ema, use_buffers=True) if params.ema_decay else None,
+        torch.Generator().manual_seed(params.seed),
+        -train.norm.mean / train.norm.std,
+        params.amp and device.type == "cuda",
     )
-    scored = averaged.module if averaged else model
-    generator = torch.Generator().manual_seed(params.seed)
-    background = -train.norm.mean / train.norm.std  # a blank pixel, after normalization
-    amp = params.amp and device.type == "cuda"
-    history, best_state = History(), None
+    scored = trainer.averaged.module if trainer.averaged else model  # the weights validated and kept
+    history, best_state = History(), {}
     for epoch in range(1, params.epochs + 1):
         start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(labels), generator=generator)
-        totals = torch.zeros(3, device=device)  # loss sum, correct, count
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{params.epochs}", disable=None, leave=False)
-        for step in bar:
-            batch = order[step * params.batch_size : (step + 1) * params.batch_size].to(device)
-            x, y = images[batch], labels[batch]  # (B, 1, 28, 28), (B,)
-            if params.max_rotation or params.max_scale:
-                x = random_affine(x, params.max_shift, params.max_rotation, params.max_scale, generator, background)
-            elif params.max_shift:
-                x = random_shift(x, params.max_shift, generator, background)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits = model(x)
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if averaged:
-                averaged.update_parameters(model)
-            with torch.no_grad():
-                totals[0] += loss.detach() * len(y)
-                totals[1] += (logits.argmax(1) == y).sum()
-            totals[2] += len(y)
+        train_loss, train_acc = train_epoch(trainer, images, labels, params, f"epoch {epoch}/{params.epochs}")
         val_loss, val_acc = loss_and_accuracy(scored, val.images, val.labels, params.batch_size * 8, device)
-        loss_sum, correct, count = totals.tolist()
-        stats = EpochStats(
-            epoch,
-            loss_sum / count,
-            correct / count,
-            val_loss,
-            val_acc,
-            schedule.get_last_lr()[0],
-            time.perf_counter() - start,
+        lr = trainer.schedule.get_last_lr()[0]
+        history.epochs.append(
+            EpochStats(epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - start)
         )
-        history.epochs.append(stats)
-        if best_state is None or stats.val_acc >= history.best.val_acc:  # ties: the later, lower-lr weights
+        if not best_state or val_acc >= history.best.val_acc:  # ties: the later, lower-lr weights
             history.best_epoch = epoch
             best_state = {
                 k: v.detach().clone(memory_format=torch.contiguous_format) for k, v in scored.state_dict().items()
             }
         if on_epoch:
-            on_epoch(stats)
+            on_epoch(history.epochs[-1])
     model.load_state_dict(best_state)
     return history
