@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+from digits.params import MNIST_FILES
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
