@@ -32,36 +32,33 @@ def assert_one_line_error(run_output: str, stage: str, *needles: str) -> None:
     assert "Traceback" not in run_output
 
 
+def assert_stage_refuses(repo: PipelineRepo, stage: str, *needles: str) -> None:
+    """Running `stage` by hand exits 1 with one error line holding `needles`, and changes no output."""
+    before = outputs(repo)
+    run = repo.run("python", "-m", f"stages.{stage}")
+    assert run.returncode == 1
+    assert_one_line_error(run.output, stage, *needles)
+    assert outputs(repo) == before
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garble"])
 def test_corrupt_processed_split(repo: PipelineRepo, damage: str) -> None:
     split = repo.path / "data/processed/train.pt"
     data = split.read_bytes()
     split.write_bytes(data[: len(data) // 3] if damage == "truncate" else os.urandom(len(data)))
-    before = outputs(repo)
-    run = repo.run("python", "-m", "stages.train")
-    assert run.returncode == 1
-    assert_one_line_error(run.output, "train", "data/processed/train.pt", "unreadable or corrupt")
-    assert outputs(repo) == before
+    assert_stage_refuses(repo, "train", "data/processed/train.pt", "unreadable or corrupt")
 
 
 def test_model_of_another_architecture(repo: PipelineRepo) -> None:
     record = torch.load(repo.path / "models/model.pt", weights_only=True)
     record["model_args"] = {"channels": [8, 8, 8, 8]}  # the weights are [4, 8, 16, 16]
     torch.save(record, repo.path / "models/model.pt")
-    before = outputs(repo)
-    run = repo.run("python", "-m", "stages.evaluate")
-    assert run.returncode == 1
-    assert_one_line_error(run.output, "evaluate", "models/model.pt", "do not fit the architecture")
-    assert outputs(repo) == before
+    assert_stage_refuses(repo, "evaluate", "models/model.pt", "do not fit the architecture")
 
 
 def test_garbage_model_file(repo: PipelineRepo) -> None:
     (repo.path / "models/model.pt").write_bytes(b"\x00garbage" * 1000)
-    before = outputs(repo)
-    run = repo.run("python", "-m", "stages.evaluate")
-    assert run.returncode == 1
-    assert_one_line_error(run.output, "evaluate", "models/model.pt", "unreadable or corrupt")
-    assert outputs(repo) == before
+    assert_stage_refuses(repo, "evaluate", "models/model.pt", "unreadable or corrupt")
 
 
 @pytest.mark.parametrize(
@@ -77,11 +74,7 @@ def test_bad_params_stop_the_stage_before_any_work(
     repo: PipelineRepo, stage: str, section: str, key: str, value: object, message: str
 ) -> None:
     repo.edit_params({section: {key: value}})
-    before = outputs(repo)
-    run = repo.run("python", "-m", f"stages.{stage}")
-    assert run.returncode == 1
-    assert_one_line_error(run.output, stage, "params.yaml", message)
-    assert outputs(repo) == before
+    assert_stage_refuses(repo, stage, "params.yaml", message)
 
 
 def test_malformed_yaml(repo: PipelineRepo) -> None:
