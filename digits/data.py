@@ -70,13 +70,32 @@ def load_split(path: Path) -> Split:
     return Split(images, labels, Normalization(float(record["mean"]), float(record["std"])))
 
 
+# What torch.load and zipfile raise on truncated or garbled archives (found by fuzzing, tests/unit/test_data.py).
+DAMAGED_FILE_ERRORS = (
+    OSError,
+    RuntimeError,
+    pickle.UnpicklingError,
+    EOFError,
+    zipfile.BadZipFile,
+    ValueError,
+    KeyError,
+    IndexError,
+)
+
+
 def safe_torch_load(path: Path, what: str) -> object:
-    """torch.load with weights_only=True (no code runs), errors turned into one line naming the file."""
+    """torch.load with weights_only=True (no code runs), errors turned into one line naming the file.
+
+    Only zip archives (what torch.save writes) are unpickled: torch would read anything else as a
+    legacy pickle, where random bytes escape as IndexError or warnings about pickle protocols.
+    """
+    if not path.exists():
+        raise PipelineError(f"{path}: file not found; expected a {what}")
     try:
+        if not zipfile.is_zipfile(path):
+            raise PipelineError(f"{path}: unreadable or corrupt, expected a {what}: not a torch.save zip archive")
         return torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise PipelineError(f"{path}: file not found; expected a {what}") from None
-    except (OSError, RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, KeyError) as err:
+    except DAMAGED_FILE_ERRORS as err:
         reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
         raise PipelineError(f"{path}: unreadable or corrupt, expected a {what}: {reason}") from None
 

@@ -100,3 +100,20 @@ def test_wrong_structure(tmp_path: Path, record: dict[str, object], message: str
     torch.save(record, tmp_path / "x.pt")
     with pytest.raises(PipelineError, match=message):
         load_split(tmp_path / "x.pt")
+
+
+def test_damaged_files_only_ever_give_the_projects_error(tmp_path: Path) -> None:
+    """Random bytes and archives with a few bytes flipped: a PipelineError or a valid split, nothing else."""
+    split = build_splits(synthetic_digits(12, 0), synthetic_digits(10, 1), 2, 0, Normalization(0.2, 0.4))["val"]
+    save_split(split, tmp_path / "good.pt")
+    good = (tmp_path / "good.pt").read_bytes()
+    rng = np.random.default_rng(0)
+    for trial in range(400):
+        data = bytearray(rng.bytes(len(good)) if trial % 4 == 0 else good)
+        for position in rng.integers(0, len(data), size=trial % 7 + 1):
+            data[position] = rng.integers(0, 256)
+        (tmp_path / "x.pt").write_bytes(bytes(data))
+        try:
+            load_split(tmp_path / "x.pt")
+        except PipelineError as err:
+            assert str(err).startswith(str(tmp_path / "x.pt")) and "\n" not in str(err)
