@@ -17,7 +17,7 @@ def main() -> None:
     splits = build_splits(train, test, params.val_size, params.seed, Normalization(params.mean, params.std))
     with atomic_dir(paths.processed_dir) as staging:
         for name, split in splits.items():
-            save_split(split, staging / f"{name}.pt")
+            save_split(split, staging / paths.split(name).name)
             print(f"preprocess: {name}: {len(split)} images")
 
 
