@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.pipeline_repo import PipelineRepo
+from tests.integration.shared_project import SharedProject
+from tests.seaweed import S3Server, seaweed_server
 from tests.support import MirrorServer, mirror_server, sha256, synthetic_mnist
 
 PAYLOADS = synthetic_mnist(n_train=700, n_test=200)
@@ -34,3 +36,16 @@ def baseline(tmp_path_factory: pytest.TempPathFactory, server: MirrorServer) -> 
 def repo(baseline: tuple[PipelineRepo, set[str]], tmp_path: Path) -> PipelineRepo:
     """A private copy of the baseline repository, free to change."""
     return baseline[0].copy_to(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3 server (SeaweedFS on loopback) shared by the session; each project uses its own folder."""
+    with seaweed_server(tmp_path_factory.mktemp("seaweed")) as running:
+        yield running
+
+
+@pytest.fixture
+def shared(repo: PipelineRepo, s3: S3Server, tmp_path: Path) -> SharedProject:
+    """The baseline project with a bare Git origin and its outputs pushed to a DVC remote on `s3`."""
+    return SharedProject.publish(repo, s3, tmp_path)

@@ -51,8 +51,9 @@ def environment() -> dict[str, str]:
 
 
 class PipelineRepo:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, env: dict[str, str] | None = None) -> None:
         self.path = path
+        self.env = env or {}  # extra variables for every command (credentials, DVC_EXP_AUTO_PUSH, ...)
 
     @classmethod
     def create(cls, path: Path, params: dict[str, dict[str, Any]] | None = None) -> "PipelineRepo":
@@ -83,13 +84,13 @@ class PipelineRepo:
 
     def copy_to(self, path: Path) -> "PipelineRepo":
         shutil.copytree(self.path, path, symlinks=True)
-        return PipelineRepo(path)
+        return PipelineRepo(path, self.env)
 
     def run(self, *command: str, check: bool = False, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
         done = subprocess.run(
             command,
             cwd=self.path,
-            env={**environment(), **(env or {})},
+            env={**environment(), **self.env, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
