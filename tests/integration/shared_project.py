@@ -6,6 +6,7 @@ each clone gets them in .dvc/config.local (`dvc remote modify --local`) or as AW
 
 import hashlib
 import itertools
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,9 @@ class SharedProject:
     owner: PipelineRepo  # the clone that ran the pipeline and pushed its outputs
 
     @classmethod
-    def publish(cls, repo: PipelineRepo, server: S3Server, folder: Path) -> "SharedProject":
+    def publish(cls, repo: PipelineRepo, server: S3Server, folder: Path, push: bool = True) -> "SharedProject":
         """Point `repo` (a reproduced pipeline) at a new remote folder, commit that, give it a bare
-        origin, then `git push` and `dvc push` as its owner would."""
+        origin, then `git push` and (unless `push` is false) `dvc push` as its owner would."""
         prefix = f"project-{next(_prefixes)}-{folder.name}"
         repo.env.update(isolated_aws_env(folder))
         add_remote(repo, server, prefix)
@@ -55,7 +56,8 @@ class SharedProject:
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
         repo.run("git", "remote", "add", "origin", str(origin), check=True)
         repo.run("git", "push", "-q", "-u", "origin", "main", check=True)
-        repo.run("dvc", "push", check=True)
+        if push:
+            repo.run("dvc", "push", check=True)
         return cls(origin, server, prefix, repo)
 
     def clone(self, path: Path, credentials: str = "local") -> PipelineRepo:
@@ -75,3 +77,19 @@ def lock_md5s(repo: PipelineRepo) -> dict[str, str]:
     """What dvc.lock says each cached output of the pipeline hashes to (directories: their .dir manifest)."""
     lock = yaml.safe_load((repo.path / "dvc.lock").read_text())
     return {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
+
+
+def verify_outputs(repo: PipelineRepo) -> None:
+    """Every cached output in the workspace has the bytes dvc.lock names, file by file inside directories
+    (their `.dir` manifests in the cache list each file's md5)."""
+    md5s = lock_md5s(repo)
+    for path, expected in ((out, md5s[out]) for out in OUTPUTS):
+        if expected.endswith(".dir"):
+            manifest = repo.path / ".dvc/cache/files/md5" / expected[:2] / expected[2:]
+            files = {entry["relpath"]: entry["md5"] for entry in json.loads(manifest.read_text())}
+            found = {str(p.relative_to(repo.path / path)) for p in (repo.path / path).rglob("*") if p.is_file()}
+            assert found == set(files), f"{path}: {sorted(found ^ set(files))}"
+            for name, digest in files.items():
+                assert md5(repo.path / path / name) == digest, f"{path}/{name}"
+        else:
+            assert md5(repo.path / path) == expected, path
