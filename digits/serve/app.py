@@ -1,0 +1,107 @@
+"""The FastAPI app: POST /predict, GET /health, GET /model, the drawing page at / and the API docs at /docs."""
+
+import base64
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from anyio import CapacityLimiter, to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from PIL import Image
+from pydantic import BaseModel
+
+from digits.checkpoint import Checkpoint
+from digits.imageprep import BadImageError, model_view, to_model_input
+from digits.predict import probabilities
+from digits.serve.batching import MicroBatcher
+from digits.serve.errors import ApiError, install_error_handlers
+from digits.serve.limits import BodyLimit
+from digits.serve.logs import RequestLog
+from digits.serve.settings import Settings
+from digits.serve.upload import OPENAPI_BODY, image_bytes
+
+PAGE = Path(__file__).parent / "page"
+DECODE_THREADS = 4  # images decoded at once: bounds the memory of a burst of large uploads
+
+
+class Prediction(BaseModel):
+    digit: int
+    probability: float
+    probabilities: list[float]  # for the digits 0..9
+    image: str | None = None  # with ?with_image=true: the 28x28 input the model saw, as a PNG data URL
+
+
+class Health(BaseModel):
+    status: str
+    forward_passes: int
+    images: int
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """(28, 28) uint8 -> 'data:image/png;base64,...' (about 0.5 kB), for the page to show."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings | None = None) -> FastAPI:
+    """`info` is what GET /model answers: the model file's description and its MD5."""
+    settings = settings or Settings()
+    batcher = MicroBatcher(lambda images: probabilities(checkpoint.model, images), settings.max_batch)
+    decoders = CapacityLimiter(DECODE_THREADS)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        batcher.start()
+        yield
+        await batcher.stop()
+
+    app = FastAPIOffline(title="digits", summary="Read a handwritten digit", redoc_url=None, lifespan=lifespan)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestLog)  # added last: outermost
+    install_error_handlers(app)
+    app.mount("/page", StaticFiles(directory=PAGE), name="page")
+    index = (PAGE / "index.html").read_text(encoding="utf-8")
+
+    def prepare(data: bytes) -> tuple[np.ndarray, torch.Tensor]:
+        pixels = model_view(data)  # the same conversion as `digits predict`
+        return pixels, to_model_input(pixels, checkpoint.norm)
+
+    @app.post("/predict", openapi_extra={"requestBody": OPENAPI_BODY}, response_model_exclude_none=True)
+    async def predict(request: Request, with_image: bool = False) -> Prediction:
+        """Classify one image: the body itself (Content-Type image/...), or the form field `file`."""
+        data = await image_bytes(request)
+        try:
+            pixels, image = await to_thread.run_sync(prepare, data, limiter=decoders)
+        except BadImageError as err:
+            raise ApiError(422, str(err)) from None
+        probs = await batcher(image)  # (10,)
+        return Prediction(
+            digit=int(probs.argmax()),
+            probability=float(probs.max()),
+            probabilities=probs.tolist(),
+            image=png_data_url(pixels) if with_image else None,
+        )
+
+    @app.get("/health")
+    async def health() -> Health:
+        """200 while the model is loaded and answering; counts forward passes and the images in them."""
+        return Health(status="ok", forward_passes=batcher.passes, images=batcher.images)
+
+    @app.get("/model")
+    async def model() -> dict[str, Any]:
+        """What `digits inspect` prints about the model file, plus its MD5 (as in dvc.lock)."""
+        return info
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse(index)
+
+    return app
