@@ -15,6 +15,7 @@ import argparse
 import http.client
 import io
 import json
+import resource
 import tempfile
 import threading
 import time
@@ -43,17 +44,23 @@ class Level:
     batch: float  # images per forward pass in the server, on average
     rss_before: int
     rss_after: int
+    server_cpu: float  # seconds of CPU the server used
+    client_cpu: float  # ... and this process, the load generator
 
     def row(self) -> str:
         p50, p99 = np.percentile(self.latencies_ms, [50, 99]) if self.latencies_ms else (float("nan"),) * 2
         return (
             f"{self.clients:>7}  {self.requests:>8}  {self.requests / self.seconds:>6.0f}  {p50:>6.1f}  {p99:>6.1f}"
             f"  {self.errors:>6}  {1 - self.wrong / max(1, self.requests - self.errors):>8.4f}  {self.batch:>10.1f}"
+            f"  {1000 * self.server_cpu / self.requests:>6.2f}  {1000 * self.client_cpu / self.requests:>6.2f}"
             f"  {self.rss_before / MB:>6.0f} -> {self.rss_after / MB:.0f} MB"
         )
 
 
-HEADER = "clients  requests   req/s  p50 ms  p99 ms  errors  accuracy  mean batch  server RSS before -> after"
+HEADER = (
+    "clients  requests   req/s  p50 ms  p99 ms  errors  accuracy  mean batch  CPU ms per request: server  client"
+    "  server RSS before -> after"
+)
 
 
 def png_digits(n: int, size: int) -> list[tuple[bytes, int]]:
@@ -102,6 +109,11 @@ def forward_passes(server: RunningServer) -> tuple[int, int]:
     return health["forward_passes"], health["images"]
 
 
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def drive(server: RunningServer, pictures: list[tuple[bytes, int]], clients: int, requests: int) -> Level:
     """`requests` POST /predict from `clients` threads at once, each sending its share back to back."""
     work = [pictures[i % len(pictures)] for i in range(requests)]
@@ -112,12 +124,14 @@ def drive(server: RunningServer, pictures: list[tuple[bytes, int]], clients: int
         for i in range(clients)
     ]
     rss_before, (passes, images) = server.rss_bytes(), forward_passes(server)
+    server_cpu, client_cpu = server.cpu_seconds(), own_cpu_seconds()
     start = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - start
+    server_cpu, client_cpu = server.cpu_seconds() - server_cpu, own_cpu_seconds() - client_cpu
     passes_after, images_after = forward_passes(server)
     flat = [f for fs in failures for f in fs]
     errors = len(flat) - flat.count("wrong")
@@ -131,6 +145,8 @@ def drive(server: RunningServer, pictures: list[tuple[bytes, int]], clients: int
         (images_after - images) / max(1, passes_after - passes),
         rss_before,
         server.rss_bytes(),
+        server_cpu,
+        client_cpu,
     )
 
 

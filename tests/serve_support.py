@@ -77,3 +77,11 @@ def digit_one_png() -> bytes:
     gray = np.full((60, 60), 255, dtype=np.uint8)
     gray[12:48, 27:33] = 0
     return encode(Image.fromarray(gray))
+
+
+def encode_form(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body with one file field, and its boundary."""
+    boundary = "digits-test-boundary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+    head += "Content-Type: application/octet-stream\r\n\r\n"
+    return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), boundary

@@ -1,5 +1,6 @@
 """`digits serve` as a child process, for the benchmark and the tests: started on a free port, always stopped."""
 
+import os
 import re
 import signal
 import subprocess
@@ -23,6 +24,11 @@ class RunningServer:
         """The server's resident memory now (Linux)."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far, user and system, all threads (Linux)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def wait_for_url(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:

@@ -1,10 +1,12 @@
 """`digits serve`: load the model once, listen (on loopback unless told otherwise), run uvicorn."""
 
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
 
+import torch
 import uvicorn
 
 from digits.checkpoint import load_checkpoint
@@ -14,6 +16,9 @@ from digits.serve.app import create_app
 from digits.serve.settings import Settings
 
 log = logging.getLogger("digits.serve")
+# One thread inside torch: concurrent requests already keep the cores busy (decoding on other
+# threads, HTTP on the event loop); two intra-op threads fighting them made forward passes 10x slower.
+TORCH_THREADS = 1
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -22,7 +27,8 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family, backlog=2048)
     except OSError as err:
-        raise PipelineError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        raise PipelineError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def configure_logging() -> None:
@@ -39,6 +45,7 @@ def serve(model_path: Path, host: str, port: int, settings: Settings) -> None:
     info = {**describe(checkpoint, model_path), "md5": file_md5(model_path)}
     sock = listen(host, port)
     configure_logging()
+    torch.set_num_threads(TORCH_THREADS)
     app = create_app(checkpoint, info, settings)
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", timeout_graceful_shutdown=5)
     address, bound_port = sock.getsockname()[:2]
