@@ -8,7 +8,7 @@ const INK_WIDTH = 20; // px on the 280 px canvas: MNIST strokes are about 2 px o
 const SEND_SIDE = 112; // px: the drawing goes to the server at 4x MNIST's 28
 const PAUSE_MS = 120; // while drawing, ask the server at most this often (and always after the last stroke)
 const bars = [];
-let drawing = false, last = null, inked = false, timer = null, sent = 0, shown = 0;
+let drawing = false, last = null, inked = false, timer = null, sent = 0, shown = 0, asking = 0;
 
 for (let digit = 0; digit < 10; digit++) {
   const row = document.createElement("li");
@@ -39,13 +39,15 @@ function stroke(from, to) {
 }
 
 function soon() { // throttled: one request per pause, the last one sent after the last change
-  if (timer === null) timer = setTimeout(() => { timer = null; sendCanvas(); }, PAUSE_MS);
+  if (timer === null) timer = setTimeout(now, PAUSE_MS);
+  updateState();
 }
 
 function now() {
   clearTimeout(timer);
   timer = null;
   sendCanvas();
+  updateState();
 }
 
 canvas.addEventListener("pointerdown", (event) => {
@@ -77,7 +79,7 @@ function sendCanvas() { // scaled down first: the model sees 28x28, and a small 
   const brush = small.getContext("2d");
   brush.imageSmoothingQuality = "high";
   brush.drawImage(canvas, 0, 0, SEND_SIDE, SEND_SIDE);
-  small.toBlob((png) => ask(png, { "Content-Type": "image/png" }), "image/png");
+  ask(new Promise((done) => small.toBlob(done, "image/png")), { "Content-Type": "image/png" });
 }
 
 function sendFile(file) {
@@ -93,19 +95,28 @@ function sendFile(file) {
   }, () => {}); // a file the browser cannot show: the server's answer says what is wrong
 }
 
-async function ask(body, headers) {
+async function ask(body, headers) { // body: a Blob, FormData, or a promise of one
   const id = ++sent;
   let response, answer;
+  asking++;
+  updateState();
   try {
-    response = await fetch("predict?with_image=true", { method: "POST", body, headers });
+    response = await fetch("predict?with_image=true", { method: "POST", body: await body, headers });
     answer = await response.json();
   } catch (err) {
     if (id > shown) showError(`no answer from the server (${err.message})`);
     return;
+  } finally {
+    asking--;
+    updateState();
   }
   if (id < shown) return; // an older answer arriving late
   shown = id;
   if (response.ok) show(answer); else showError(answer.error || `HTTP ${response.status}`);
+}
+
+function updateState() { // <body data-state="busy|idle">: the answer shown is for the picture shown once idle
+  document.body.dataset.state = asking > 0 || timer !== null ? "busy" : "idle";
 }
 
 function show(answer) {
@@ -157,3 +168,4 @@ fetch("model").then((r) => r.json()).then((model) => {
 }, () => {});
 
 clearCanvas();
+updateState();
