@@ -144,3 +144,9 @@ def test_a_busy_port_is_one_line_and_exit_1(model_file: Path, capsys: pytest.Cap
         port = busy.getsockname()[1]
         code, err = serve_error(capsys, "--model", str(model_file), "--port", str(port))
     assert code == 1 and err == f"digits: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_max_batch_must_be_a_positive_number(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = serve_error(capsys, "--max-batch", value)
+    assert code == 2 and f"--max-batch: must be a whole number of at least 1, got '{value}'" in err
