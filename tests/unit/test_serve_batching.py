@@ -3,7 +3,6 @@
 import asyncio
 from pathlib import Path
 
-import pytest
 import torch
 
 from digits.checkpoint import load_checkpoint
