@@ -6,9 +6,9 @@ without micro-batching, and the server's memory over a long run.
 Each configuration starts the server (`digits serve --port 0`, a child process on loopback), warms
 it up, then each of C client threads sends its share of the requests one after another over one
 keep-alive connection (http.client): POST /predict with a PNG of a real MNIST test digit drawn
-black on white at --size pixels (280: the page's canvas). The load generator runs in this process
-on the same cores as the server, so the figures are for both together. The server is stopped at
-the end whatever happens.
+black on white at --size pixels (112: what the page sends). The load generator runs in this process
+on the same cores as the server, so the figures are for both together; the CPU columns say how the
+time split. The server is stopped at the end whatever happens.
 """
 
 import argparse
@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests per level (default: %(default)s)")
     parser.add_argument("--long", type=int, default=20_000, help="requests in the memory run (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=300, help="requests before measuring (default: %(default)s)")
-    parser.add_argument("--size", type=int, default=280, help="side of the PNG digits (default: %(default)s)")
+    parser.add_argument("--size", type=int, default=112, help="side of the PNG digits (default: %(default)s)")
     parser.add_argument("--batches", type=int, nargs="+", default=[64, 1], help="--max-batch values to compare")
     args = parser.parse_args()
     pictures = png_digits(1000, args.size)

@@ -3,7 +3,8 @@
 A declared Content-Length over the limit is refused at once, without reading the body; a body
 without one (chunked) is counted as it streams in and refused as soon as it passes the limit.
 uvicorn reads the socket only as fast as the app consumes the body, so a refused upload is never
-held in memory.
+held in memory. (FastAPI's own `max_body_size` answers a declared oversized body with a text/plain
+"Content Too Large"; every error of this API is JSON.)
 """
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

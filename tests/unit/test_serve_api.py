@@ -108,7 +108,7 @@ def bad_inputs() -> list[tuple[str, bytes, str, int, str]]:
     ]
 
 
-@pytest.mark.parametrize(("what", "body", "content_type", "status", "message"), bad_inputs(), ids=lambda v: v)
+@pytest.mark.parametrize(("what", "body", "content_type", "status", "message"), bad_inputs(), ids=lambda v: str(v)[:40])
 def test_bad_input_is_a_4xx_with_a_one_line_json_error(
     client: TestClient, what: str, body: bytes, content_type: str, status: int, message: str
 ) -> None:
