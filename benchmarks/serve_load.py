@@ -15,6 +15,7 @@ import argparse
 import http.client
 import io
 import json
+import os
 import resource
 import tempfile
 import threading
@@ -152,6 +153,8 @@ def drive(server: RunningServer, pictures: list[tuple[bytes, int]], clients: int
 
 def run_config(args: argparse.Namespace, pictures: list[tuple[bytes, int]], max_batch: int, long: bool) -> None:
     print(f"\ndigits serve --max-batch {max_batch}{'  (micro-batching off)' if max_batch == 1 else ''}")
+    print(f"load average (1 min) of the machine before: {os.getloadavg()[0]:.2f}")
+    sent = args.warmup + len(CLIENTS) * args.requests + (args.long if long else 0)
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_server(args.model, Path(tmp) / "server.log", ["--max-batch", str(max_batch)]) as server,
@@ -165,8 +168,9 @@ def run_config(args: argparse.Namespace, pictures: list[tuple[bytes, int]], max_
             print(level.row())
             growth = (level.rss_after - level.rss_before) / MB
             print(f"RSS growth over {args.long:,} requests at {CLIENTS[-1]} clients: {growth:+.1f} MB")
-        log_lines = len((Path(tmp) / "server.log").read_text().splitlines())
-    print(f"server log: {log_lines:,} lines (one per request, plus the start line)")
+        logged = server.log.read_text().count(" POST /predict 200 ")
+    print(f"server log: {logged:,} 'POST /predict 200' lines for {sent:,} requests sent")
+    print(f"load average (1 min) of the machine after: {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
