@@ -8,16 +8,19 @@ from pathlib import Path
 
 import torch
 import uvicorn
+from PIL import Image
 
-from digits.checkpoint import load_checkpoint
+from digits.checkpoint import Checkpoint, load_checkpoint
 from digits.errors import PipelineError
+from digits.idx import IMAGE_SIDE
 from digits.model_info import describe, file_md5
+from digits.predict import probabilities
 from digits.serve.app import create_app
 from digits.serve.settings import Settings
 
 log = logging.getLogger("digits.serve")
 # One thread inside torch: concurrent requests already keep the cores busy (decoding on other
-# threads, HTTP on the event loop); two intra-op threads fighting them made forward passes 10x slower.
+# threads, HTTP on the event loop); two intra-op threads fighting them made a forward pass 10-40x slower when measured here.
 TORCH_THREADS = 1
 
 
@@ -40,12 +43,19 @@ def configure_logging() -> None:
         logging.getLogger(name).addHandler(handler)
 
 
+def warm_up(checkpoint: Checkpoint) -> None:
+    """Pay the one-time costs before the first request does: Pillow's format plugins, torch's kernels."""
+    Image.init()
+    probabilities(checkpoint.model, torch.zeros(1, 1, IMAGE_SIDE, IMAGE_SIDE))
+
+
 def serve(model_path: Path, host: str, port: int, settings: Settings) -> None:
     checkpoint = load_checkpoint(model_path)  # missing or broken: a PipelineError, before anything listens
     info = {**describe(checkpoint, model_path), "md5": file_md5(model_path)}
     sock = listen(host, port)
     configure_logging()
     torch.set_num_threads(TORCH_THREADS)
+    warm_up(checkpoint)
     app = create_app(checkpoint, info, settings)
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", timeout_graceful_shutdown=5)
     address, bound_port = sock.getsockname()[:2]
