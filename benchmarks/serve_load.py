@@ -3,15 +3,17 @@ without micro-batching, and the server's memory over a long run.
 
     python -m benchmarks.serve_load --model models/model.pt   # from the repo root, after `dvc repro`
 
-Each configuration starts the server (`digits serve --port 0`, a child process on loopback), warms
-it up, then each of C client threads sends its share of the requests one after another over one
-keep-alive connection (http.client): POST /predict with a PNG of a real MNIST test digit drawn
-black on white at --size pixels (112: what the page sends). The load generator runs in this process
-on the same cores as the server, so the figures are for both together; the CPU columns say how the
-time split. The server is stopped at the end whatever happens.
+One server per --max-batch value to compare is started (`digits serve --port 0`, child processes
+on loopback) and warmed up; the levels then run on each server in turn. Each of C client threads
+sends its share of the requests one after another over one keep-alive connection (http.client):
+POST /predict with a PNG of a real MNIST test digit drawn black on white at --size pixels (112:
+what the page sends). The load generator runs in this process on the same cores as the servers,
+so the figures are for both together; the CPU columns say how the time split. The servers are
+stopped at the end whatever happens.
 """
 
 import argparse
+import contextlib
 import http.client
 import io
 import json
@@ -151,32 +153,33 @@ def drive(server: RunningServer, pictures: list[tuple[bytes, int]], clients: int
     )
 
 
-def run_config(args: argparse.Namespace, pictures: list[tuple[bytes, int]], max_batch: int, long: bool) -> None:
-    print(f"\ndigits serve --max-batch {max_batch}{'  (micro-batching off)' if max_batch == 1 else ''}")
-    print(f"load average (1 min) of the machine before: {os.getloadavg()[0]:.2f}")
-    sent = args.warmup + len(CLIENTS) * args.requests + (args.long if long else 0)
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_server(args.model, Path(tmp) / "server.log", ["--max-batch", str(max_batch)]) as server,
-    ):
-        drive(server, pictures, 8, args.warmup)
-        print(HEADER)
-        for clients in CLIENTS:
-            print(drive(server, pictures, clients, args.requests).row(), flush=True)
-        if long:
-            level = drive(server, pictures, CLIENTS[-1], args.long)
-            print(level.row())
-            growth = (level.rss_after - level.rss_before) / MB
-            print(f"RSS growth over {args.long:,} requests at {CLIENTS[-1]} clients: {growth:+.1f} MB")
-        logged = server.log.read_text().count(" POST /predict 200 ")
-    print(f"server log: {logged:,} 'POST /predict 200' lines for {sent:,} requests sent")
-    print(f"load average (1 min) of the machine after: {os.getloadavg()[0]:.2f}")
+def compare(args: argparse.Namespace, pictures: list[tuple[bytes, int]], servers: dict[int, RunningServer]) -> None:
+    """Each level on each server in turn, `args.rounds` times: neighbours' load on the shared cores
+    changes from minute to minute, so the configurations are measured side by side, not one after
+    the other."""
+    print(f"\n{'max batch':>9}  {HEADER}")
+    for clients in CLIENTS:
+        for _ in range(args.rounds):
+            for max_batch, server in servers.items():
+                print(f"{max_batch:>9}  {drive(server, pictures, clients, args.requests).row()}", flush=True)
+
+
+def memory_run(args: argparse.Namespace, pictures: list[tuple[bytes, int]], server: RunningServer) -> None:
+    level = drive(server, pictures, CLIENTS[-1], args.long)
+    print(
+        f"\n{args.long:,} more requests at {CLIENTS[-1]} clients, max batch {args.batches[0]}:\n{HEADER}\n{level.row()}"
+    )
+    growth = (level.rss_after - level.rss_before) / MB
+    print(f"RSS growth over these {args.long:,} requests: {growth:+.1f} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True, help="model file to serve")
-    parser.add_argument("--requests", type=int, default=3000, help="requests per level (default: %(default)s)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per level (default: %(default)s)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="measurements per level and server (default: %(default)s)"
+    )
     parser.add_argument("--long", type=int, default=20_000, help="requests in the memory run (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=300, help="requests before measuring (default: %(default)s)")
     parser.add_argument("--size", type=int, default=112, help="side of the PNG digits (default: %(default)s)")
@@ -185,8 +188,24 @@ def main() -> None:
     pictures = png_digits(1000, args.size)
     kb = np.mean([len(body) for body, _ in pictures]) / 1024
     print(f"{len(pictures)} MNIST test digits as {args.size}x{args.size} PNG ({kb:.1f} kB each on average)")
-    for i, max_batch in enumerate(args.batches):
-        run_config(args, pictures, max_batch, long=i == 0 and args.long > 0)
+    print(f"servers: digits serve --max-batch {' and '.join(map(str, args.batches))} (1: micro-batching off)")
+    print(f"load average (1 min) of the machine before: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        servers = {
+            b: stack.enter_context(running_server(args.model, Path(tmp) / f"server-{b}.log", ["--max-batch", str(b)]))
+            for b in args.batches
+        }
+        for server in servers.values():
+            drive(server, pictures, 8, args.warmup)
+        compare(args, pictures, servers)
+        if args.long:
+            memory_run(args, pictures, servers[args.batches[0]])
+        sent = args.warmup + len(CLIENTS) * args.rounds * args.requests
+        for max_batch, server in servers.items():
+            logged = server.log.read_text().count(" POST /predict 200 ")
+            total = sent + (args.long if max_batch == args.batches[0] else 0)
+            print(f"server log, max batch {max_batch}: {logged:,} 'POST /predict 200' lines for {total:,} requests")
+    print(f"load average (1 min) of the machine after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
