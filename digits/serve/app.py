@@ -11,8 +11,7 @@ import numpy as np
 import torch
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from PIL import Image
 from pydantic import BaseModel
@@ -28,6 +27,7 @@ from digits.serve.settings import Settings
 from digits.serve.upload import OPENAPI_BODY, image_bytes
 
 PAGE = Path(__file__).parent / "page"
+PAGE_ASSETS = {"style.css": "text/css", "app.js": "text/javascript"}  # served from memory, by name only
 DECODE_THREADS = 4  # images decoded at once: bounds the memory of a burst of large uploads
 
 
@@ -73,8 +73,8 @@ def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestLog)  # added last: outermost
     install_error_handlers(app)
-    app.mount("/page", StaticFiles(directory=PAGE), name="page")
     index = (PAGE / "index.html").read_text(encoding="utf-8")
+    assets = {name: (PAGE / name).read_bytes() for name in PAGE_ASSETS}
 
     def prepare(data: bytes) -> tuple[np.ndarray, torch.Tensor]:
         pixels = model_view(data)  # the same conversion as `digits predict`
@@ -107,5 +107,11 @@ def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings 
     @app.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:
         return HTMLResponse(index)
+
+    @app.get("/page/{name}", include_in_schema=False)
+    async def page_asset(name: str) -> Response:
+        if name not in assets:  # a name to look up, never a path to open
+            raise ApiError(404, f"not found: GET /page/{name}")
+        return Response(assets[name], media_type=PAGE_ASSETS[name])
 
     return app

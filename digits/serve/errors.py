@@ -1,13 +1,9 @@
 """Every error the API returns is a 4xx (or a 500 for a bug) with the JSON body {"error": "one line"}."""
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-
-log = logging.getLogger("digits.serve")
 
 
 class ApiError(Exception):

@@ -20,7 +20,8 @@ from digits.serve.settings import Settings
 
 log = logging.getLogger("digits.serve")
 # One thread inside torch: concurrent requests already keep the cores busy (decoding on other
-# threads, HTTP on the event loop); two intra-op threads fighting them made a forward pass 10-40x slower when measured here.
+# threads, HTTP on the event loop); with two intra-op threads fighting them, a forward pass was
+# 10-40x slower when measured on the 2-core reference machine.
 TORCH_THREADS = 1
 
 

@@ -187,6 +187,8 @@ def test_page_and_docs_are_served_from_the_app(client: TestClient) -> None:
         assert (
             f"/static-offline-docs/{asset}" in docs and client.get(f"/static-offline-docs/{asset}").status_code == 200
         )
+    for escape in ("/page/..%2fapp.py", "/page/%2e%2e/app.py", "/static-offline-docs/..%2f..%2fserve%2fapp.py"):
+        assert client.get(escape).status_code == 404  # nothing outside the page's and Swagger UI's files
     body = client.get("/openapi.json").json()["paths"]["/predict"]["post"]["requestBody"]["content"]
     assert set(body) == {"multipart/form-data", "image/*"}
 
