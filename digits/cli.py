@@ -11,7 +11,7 @@ from digits.errors import EXIT_USER_ERROR, run_main
 from digits.idx import NUM_CLASSES
 from digits.model_info import describe
 from digits.predict import run_predict
-from digits.serve.settings import MAX_BATCH, Settings
+from digits.serve.settings import MAX_BATCH, MAX_PIXELS, Settings
 
 DEFAULT_MODEL = Path("models/model.pt")
 
@@ -28,7 +28,7 @@ def predict_images(args: argparse.Namespace) -> None:
 def serve_model(args: argparse.Namespace) -> None:
     from digits.serve.server import serve  # FastAPI and uvicorn load only for this command
 
-    serve(args.model, args.host, args.port, Settings(max_batch=args.max_batch))
+    serve(args.model, args.host, args.port, Settings(max_batch=args.max_batch, max_pixels=args.max_pixels))
 
 
 def top_k(text: str) -> int:
@@ -74,6 +74,13 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
         default=MAX_BATCH,
         metavar="N",
         help="images of concurrent requests in one forward pass; 1 turns micro-batching off (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-pixels",
+        type=positive,
+        default=MAX_PIXELS,
+        metavar="N",
+        help="refuse images of more pixels, from their header (default: %(default)s)",
     )
     serve.set_defaults(handler=serve_model)
 

@@ -29,22 +29,24 @@ class BadImageError(Exception):
     """A file that cannot be turned into a digit; the message says why, in a few words."""
 
 
-def open_gray(source: ImageSource) -> np.ndarray:
-    """Decode an image file or its bytes into (H, W) float32 luminance 0..255, refusing oversized images."""
+def open_gray(source: ImageSource, max_pixels: int | None = None) -> np.ndarray:
+    """Decode an image file or its bytes into (H, W) float32 luminance 0..255, refusing images over
+    `max_pixels` (default MAX_PIXELS) from their header, before decoding them."""
+    limit = max_pixels or MAX_PIXELS
     try:
         with warnings.catch_warnings():  # Pillow warns over ~89 megapixels; ours is the stricter limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         with image:  # lazy: reads only the header, so .size is known before decoding
             width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise BadImageError(f"image is {width}x{height}, over the limit of {MAX_PIXELS / 1e6:g} megapixels")
+            if width * height > limit:
+                raise BadImageError(f"image is {width}x{height}, over the limit of {limit / 1e6:g} megapixels")
             if width * height == 0:
                 raise BadImageError(f"image is empty ({width}x{height} pixels)")
             image.draft("L", (1024, 1024))  # JPEG only: decode at 1/2..1/8 scale if it stays >= 1024 px
             return to_gray(ImageOps.exif_transpose(image))  # phone photos: apply the EXIF rotation
     except Image.DecompressionBombError:  # Pillow's own limit, hit while opening
-        raise BadImageError(f"image is too large (over {MAX_PIXELS / 1e6:g} megapixels)") from None
+        raise BadImageError(f"image is too large (over {limit / 1e6:g} megapixels)") from None
     except FileNotFoundError:
         raise BadImageError("file not found") from None
     except Image.UnidentifiedImageError:
@@ -154,9 +156,9 @@ def to_model_input(pixels: np.ndarray, norm: Normalization) -> torch.Tensor:
     return normalize(pixels[None], norm)[0]
 
 
-def model_view(source: ImageSource) -> np.ndarray:
+def model_view(source: ImageSource, max_pixels: int | None = None) -> np.ndarray:
     """An image file or its bytes -> (28, 28) uint8, the digit as the model sees it (before normalizing)."""
-    return mnistify(open_gray(source))
+    return mnistify(open_gray(source, max_pixels))
 
 
 def prepare_image(source: ImageSource, norm: Normalization) -> torch.Tensor:

@@ -28,7 +28,7 @@ from digits.serve.upload import OPENAPI_BODY, image_bytes
 
 PAGE = Path(__file__).parent / "page"
 PAGE_ASSETS = {"style.css": "text/css", "app.js": "text/javascript"}  # served from memory, by name only
-DECODE_THREADS = 4  # images decoded at once: bounds the memory of a burst of large uploads
+DECODE_THREADS = 2  # images decoded at once: bounds the memory of a burst of large uploads
 
 
 class Prediction(BaseModel):
@@ -77,7 +77,7 @@ def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings 
     assets = {name: (PAGE / name).read_bytes() for name in PAGE_ASSETS}
 
     def prepare(data: bytes) -> tuple[np.ndarray, torch.Tensor]:
-        pixels = model_view(data)  # the same conversion as `digits predict`
+        pixels = model_view(data, settings.max_pixels)  # the same conversion as `digits predict`
         return pixels, to_model_input(pixels, checkpoint.norm)
 
     @app.post("/predict", openapi_extra={"requestBody": OPENAPI_BODY}, response_model=Prediction)

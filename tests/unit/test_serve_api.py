@@ -103,6 +103,13 @@ def bad_inputs() -> list[tuple[str, bytes, str, int, str]]:
         ("a format Pillow can't read", b"%PDF-1.4\n" + bytes(200), "image/png", 422, "not an image"),
         ("bomb: 100,000 x 100,000", png_header_only(100_000, 100_000), "image/png", 422, "image is too large"),
         ("bomb: 10,000 x 6,000", png_header_only(10_000, 6_000), "image/png", 422, "image is 10000x6000, over"),
+        (
+            "bomb: 5,000 x 4,000",
+            png_header_only(5_000, 4_000),
+            "image/png",
+            422,
+            "image is 5000x4000, over the limit of 16 ",
+        ),
         ("blank image", blank_png(), "image/png", 422, "no ink found: the image is blank"),
         ("over the limit", bytes(LIMIT + 1), "image/png", 413, f"request body too large: the limit is {LIMIT}"),
     ]
