@@ -1,4 +1,4 @@
-"""The `digits` command: look inside a trained model (`inspect`) and classify images (`predict`)."""
+"""The `digits` command: look inside a trained model (`inspect`), classify images (`predict`), serve it (`serve`)."""
 
 import argparse
 import json
@@ -9,24 +9,15 @@ from pathlib import Path
 from digits.checkpoint import load_checkpoint
 from digits.errors import EXIT_USER_ERROR, run_main
 from digits.idx import NUM_CLASSES
-from digits.models import count_parameters
+from digits.model_info import describe
 from digits.predict import run_predict
+from digits.serve.settings import MAX_BATCH, MAX_PIXELS, Settings
 
 DEFAULT_MODEL = Path("models/model.pt")
 
 
 def inspect_model(args: argparse.Namespace) -> None:
-    checkpoint = load_checkpoint(args.model)
-    summary = {
-        "model": str(args.model),
-        "architecture": checkpoint.architecture,
-        "model_args": checkpoint.model_args,
-        "parameters": count_parameters(checkpoint.model),
-        "normalization": {"mean": checkpoint.norm.mean, "std": checkpoint.norm.std},
-        "best_epoch": checkpoint.best_epoch,
-        "train_params": checkpoint.train_params,
-    }
-    print(json.dumps(summary, indent=2, default=list))
+    print(json.dumps(describe(load_checkpoint(args.model), args.model), indent=2, default=list))
 
 
 def predict_images(args: argparse.Namespace) -> None:
@@ -34,9 +25,21 @@ def predict_images(args: argparse.Namespace) -> None:
         sys.exit(EXIT_USER_ERROR)
 
 
+def serve_model(args: argparse.Namespace) -> None:
+    from digits.serve.server import serve  # FastAPI and uvicorn load only for this command
+
+    serve(args.model, args.host, args.port, Settings(max_batch=args.max_batch, max_pixels=args.max_pixels))
+
+
 def top_k(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= NUM_CLASSES:
         raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {NUM_CLASSES}, got {text!r}")
+    return int(text)
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return int(text)
 
 
@@ -56,7 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--json", action="store_true", help="one JSON object per image and line (JSON Lines)")
     predict.set_defaults(handler=predict_images)
+    add_serve_command(commands)
     return parser
+
+
+def add_serve_command(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="an HTTP API and a drawing page for the model (FastAPI on uvicorn)")
+    serve.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model file (default: %(default)s)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default: %(default)s)")
+    serve.add_argument(
+        "--max-batch",
+        type=positive,
+        default=MAX_BATCH,
+        metavar="N",
+        help="images of concurrent requests in one forward pass; 1 turns micro-batching off (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-pixels",
+        type=positive,
+        default=MAX_PIXELS,
+        metavar="N",
+        help="refuse images of more pixels, from their header (default: %(default)s)",
+    )
+    serve.set_defaults(handler=serve_model)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -5,6 +5,7 @@ scale it to fit 20x20 keeping its aspect ratio; paste it into 28x28 with its cen
 the centre; normalize as the model was trained. Pixel values are 0..255 floats until the end.
 """
 
+import io
 import warnings
 from pathlib import Path
 
@@ -21,30 +22,35 @@ CENTRE = 14.0  # ... and puts its centre of mass here (row and column; measured:
 MIN_CONTRAST = 32.0  # levels of 255 between ink and background below which an image counts as blank
 
 
+ImageSource = Path | bytes  # an image file, or its content (an upload to `digits serve`)
+
+
 class BadImageError(Exception):
     """A file that cannot be turned into a digit; the message says why, in a few words."""
 
 
-def open_gray(path: Path) -> np.ndarray:
-    """Decode an image file into (H, W) float32 luminance 0..255, refusing oversized images."""
+def open_gray(source: ImageSource, max_pixels: int | None = None) -> np.ndarray:
+    """Decode an image file or its bytes into (H, W) float32 luminance 0..255, refusing images over
+    `max_pixels` (default MAX_PIXELS) from their header, before decoding them."""
+    limit = max_pixels or MAX_PIXELS
     try:
         with warnings.catch_warnings():  # Pillow warns over ~89 megapixels; ours is the stricter limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         with image:  # lazy: reads only the header, so .size is known before decoding
             width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise BadImageError(f"image is {width}x{height}, over the limit of {MAX_PIXELS / 1e6:g} megapixels")
+            if width * height > limit:
+                raise BadImageError(f"image is {width}x{height}, over the limit of {limit / 1e6:g} megapixels")
             if width * height == 0:
                 raise BadImageError(f"image is empty ({width}x{height} pixels)")
             image.draft("L", (1024, 1024))  # JPEG only: decode at 1/2..1/8 scale if it stays >= 1024 px
             return to_gray(ImageOps.exif_transpose(image))  # phone photos: apply the EXIF rotation
     except Image.DecompressionBombError:  # Pillow's own limit, hit while opening
-        raise BadImageError(f"image is too large (over {MAX_PIXELS / 1e6:g} megapixels)") from None
+        raise BadImageError(f"image is too large (over {limit / 1e6:g} megapixels)") from None
     except FileNotFoundError:
         raise BadImageError("file not found") from None
     except Image.UnidentifiedImageError:
-        empty = path.is_file() and path.stat().st_size == 0
+        empty = not source if isinstance(source, bytes) else source.is_file() and source.stat().st_size == 0
         raise BadImageError("empty file" if empty else "not an image (or a format Pillow cannot read)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:  # unreadable, truncated or corrupt
         if getattr(err, "errno", None) is not None:  # from the file system: permission denied, a directory, ...
@@ -150,6 +156,11 @@ def to_model_input(pixels: np.ndarray, norm: Normalization) -> torch.Tensor:
     return normalize(pixels[None], norm)[0]
 
 
-def prepare_image(path: Path, norm: Normalization) -> torch.Tensor:
-    """An image file -> (1, 28, 28) model input; BadImageError says what is wrong with the file."""
-    return to_model_input(mnistify(open_gray(path)), norm)
+def model_view(source: ImageSource, max_pixels: int | None = None) -> np.ndarray:
+    """An image file or its bytes -> (28, 28) uint8, the digit as the model sees it (before normalizing)."""
+    return mnistify(open_gray(source, max_pixels))
+
+
+def prepare_image(source: ImageSource, norm: Normalization) -> torch.Tensor:
+    """An image file or its bytes -> (1, 28, 28) model input; BadImageError says what is wrong with it."""
+    return to_model_input(model_view(source), norm)

@@ -57,6 +57,11 @@ def collect_inputs(paths: Sequence[Path]) -> list[Path | Failure]:
     return inputs
 
 
+def probabilities(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """(n, 1, 28, 28) model inputs -> (n, 10) probabilities; `digits predict` and `digits serve` both use it."""
+    return predict_logits(model, images, BATCH_SIZE, CPU).softmax(1)
+
+
 def classify_batch(checkpoint: Checkpoint, batch: list[Path | Failure], top_k: int) -> list[Prediction | Failure]:
     """Decode and convert each file, then run the readable ones through the model at once."""
     failures: dict[int, Failure] = {}  # by position in the batch
@@ -71,8 +76,7 @@ def classify_batch(checkpoint: Checkpoint, batch: list[Path | Failure], top_k: i
             failures[i] = Failure(item, str(err))
     ranked: Iterator[tuple[list[float], list[int]]] = iter(())
     if images:
-        logits = predict_logits(checkpoint.model, torch.stack(images), BATCH_SIZE, CPU)  # (n, 10)
-        probs, digits = logits.softmax(1).topk(top_k, dim=1)  # (n, top_k) each, most likely first
+        probs, digits = probabilities(checkpoint.model, torch.stack(images)).topk(top_k, dim=1)  # (n, top_k) each
         ranked = zip(probs.tolist(), digits.tolist(), strict=True)
     results: list[Prediction | Failure] = []
     for i, item in enumerate(batch):

@@ -1,0 +1,11 @@
+"""`digits serve`: the trained model behind an HTTP API and a drawing page (FastAPI on uvicorn).
+
+- server.py: load the model once, listen (loopback by default), run uvicorn
+- app.py: the routes (POST /predict, GET /health, /model, /, /docs)
+- upload.py: the image in a request, as the raw body or the form field `file`
+- limits.py: the request body size limit; logs.py: one log line per request
+- batching.py: the images of concurrent requests in one forward pass
+- errors.py: every error as {"error": "one line"}; settings.py: the options and their defaults
+- process.py: a server as a child process, for the benchmark and the tests
+- page/: the drawing page, plain HTML, CSS and JavaScript
+"""

@@ -1,0 +1,50 @@
+"""Every error the API returns is a 4xx (or a 500 for a bug) with the JSON body {"error": "one line"}."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """A request the server refuses; `message` is one line for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def api_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, ApiError)
+    return error_response(err.status, err.message)
+
+
+async def http_error(request: Request, err: Exception) -> JSONResponse:
+    """Starlette's own errors: unknown path (404), wrong method (405)."""
+    assert isinstance(err, HTTPException)
+    message = f"{err.detail.lower()}: {request.method} {request.url.path}"
+    return JSONResponse({"error": message}, status_code=err.status_code, headers=err.headers)
+
+
+async def validation_error(request: Request, err: Exception) -> JSONResponse:
+    """A bad query parameter, e.g. ?with_image=maybe: the first problem, on one line."""
+    assert isinstance(err, RequestValidationError)
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return error_response(422, f"{where}: {first.get('msg', 'invalid')}")
+
+
+async def internal_error(request: Request, err: Exception) -> JSONResponse:
+    """A bug: the client gets one line, the traceback goes to the server's log (by uvicorn), not the response."""
+    return error_response(500, "internal server error (the server's log has the details)")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, internal_error)

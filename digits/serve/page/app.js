@@ -1,0 +1,171 @@
+// The drawing page: strokes on a canvas (pointer events: mouse, touch, pen) or an image file go to
+// POST predict; the answer fills #prediction, one bar per digit and the 28x28 picture the model saw.
+"use strict";
+
+const canvas = document.getElementById("canvas");
+const pen = canvas.getContext("2d");
+const INK_WIDTH = 20; // px on the 280 px canvas: MNIST strokes are about 2 px of 28
+const SEND_SIDE = 112; // px: the drawing goes to the server at 4x MNIST's 28
+const PAUSE_MS = 120; // while drawing, ask the server at most this often (and always after the last stroke)
+const bars = [];
+let drawing = false, last = null, inked = false, timer = null, sent = 0, shown = 0, asking = 0;
+
+for (let digit = 0; digit < 10; digit++) {
+  const row = document.createElement("li");
+  row.innerHTML = `<span class="label">${digit}</span><span class="bar"><span class="fill"></span></span>` +
+    `<span class="value"></span>`;
+  document.getElementById("bars").append(row);
+  bars.push(row);
+}
+
+function clearCanvas() {
+  pen.fillStyle = "#fff";
+  pen.fillRect(0, 0, canvas.width, canvas.height);
+  inked = false;
+}
+
+function canvasPoint(event) {
+  const box = canvas.getBoundingClientRect();
+  return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+}
+
+function stroke(from, to) {
+  Object.assign(pen, { strokeStyle: "#000", lineWidth: INK_WIDTH, lineCap: "round", lineJoin: "round" });
+  pen.beginPath();
+  pen.moveTo(...from);
+  pen.lineTo(...to);
+  pen.stroke();
+  inked = true;
+}
+
+function soon() { // throttled: one request per pause, the last one sent after the last change
+  if (timer === null) timer = setTimeout(now, PAUSE_MS);
+  updateState();
+}
+
+function now() {
+  clearTimeout(timer);
+  timer = null;
+  sendCanvas();
+  updateState();
+}
+
+canvas.addEventListener("pointerdown", (event) => {
+  event.preventDefault();
+  canvas.setPointerCapture(event.pointerId);
+  drawing = true;
+  last = canvasPoint(event);
+  stroke(last, last);
+  soon();
+});
+canvas.addEventListener("pointermove", (event) => {
+  if (!drawing) return;
+  const point = canvasPoint(event);
+  stroke(last, point);
+  last = point;
+  soon();
+});
+for (const type of ["pointerup", "pointercancel"]) {
+  canvas.addEventListener(type, () => {
+    if (drawing) now();
+    drawing = false;
+  });
+}
+
+function sendCanvas() { // scaled down first: the model sees 28x28, and a small PNG is quick to send and decode
+  if (!inked) return;
+  const small = document.createElement("canvas");
+  small.width = small.height = SEND_SIDE;
+  const brush = small.getContext("2d");
+  brush.imageSmoothingQuality = "high";
+  brush.drawImage(canvas, 0, 0, SEND_SIDE, SEND_SIDE);
+  ask(new Promise((done) => small.toBlob(done, "image/png")), { "Content-Type": "image/png" });
+}
+
+function sendFile(file) {
+  if (!file) return;
+  const form = new FormData();
+  form.append("file", file);
+  ask(form, {});
+  createImageBitmap(file).then((picture) => { // show it on the canvas too, scaled to fit
+    clearCanvas();
+    const scale = Math.min(canvas.width / picture.width, canvas.height / picture.height);
+    const w = picture.width * scale, h = picture.height * scale;
+    pen.drawImage(picture, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+  }, () => {}); // a file the browser cannot show: the server's answer says what is wrong
+}
+
+async function ask(body, headers) { // body: a Blob, FormData, or a promise of one
+  const id = ++sent;
+  let response, answer;
+  asking++;
+  updateState();
+  try {
+    response = await fetch("predict?with_image=true", { method: "POST", body: await body, headers });
+    answer = await response.json();
+  } catch (err) {
+    if (id > shown) showError(`no answer from the server (${err.message})`);
+    return;
+  } finally {
+    asking--;
+    updateState();
+  }
+  if (id < shown) return; // an older answer arriving late
+  shown = id;
+  if (response.ok) show(answer); else showError(answer.error || `HTTP ${response.status}`);
+}
+
+function updateState() { // <body data-state="busy|idle">: the answer shown is for the picture shown once idle
+  document.body.dataset.state = asking > 0 || timer !== null ? "busy" : "idle";
+}
+
+function show(answer) {
+  document.getElementById("prediction").textContent = answer.digit;
+  document.getElementById("confidence").textContent = `${(100 * answer.probability).toFixed(1)}%`;
+  document.getElementById("model-input").src = answer.image;
+  document.getElementById("error").textContent = "";
+  answer.probabilities.forEach((p, digit) => {
+    bars[digit].querySelector(".fill").style.width = `${100 * p}%`;
+    bars[digit].querySelector(".value").textContent = `${(100 * p).toFixed(1)}%`;
+    bars[digit].classList.toggle("top", digit === answer.digit);
+  });
+}
+
+function showError(message) {
+  reset();
+  document.getElementById("error").textContent = message;
+}
+
+function reset() {
+  shown = sent; // answers still on their way are for a picture that is gone
+  document.getElementById("prediction").textContent = "–";
+  document.getElementById("confidence").textContent = "";
+  document.getElementById("model-input").removeAttribute("src");
+  document.getElementById("error").textContent = "";
+  for (const row of bars) {
+    row.querySelector(".fill").style.width = "0";
+    row.querySelector(".value").textContent = "";
+    row.classList.remove("top");
+  }
+}
+
+document.getElementById("clear").addEventListener("click", () => { clearCanvas(); reset(); });
+document.getElementById("file").addEventListener("change", (event) => {
+  sendFile(event.target.files[0]);
+  event.target.value = ""; // so choosing the same file again is a change too
+});
+canvas.addEventListener("dragover", (event) => { event.preventDefault(); canvas.classList.add("dropping"); });
+canvas.addEventListener("dragleave", () => canvas.classList.remove("dropping"));
+canvas.addEventListener("drop", (event) => {
+  event.preventDefault();
+  canvas.classList.remove("dropping");
+  sendFile(event.dataTransfer.files[0]);
+});
+
+fetch("model").then((r) => r.json()).then((model) => {
+  document.getElementById("model").textContent =
+    `model: ${model.model} (${model.architecture}, ${model.parameters.toLocaleString("en")} parameters, md5 ${model.md5})`;
+}, () => {});
+
+clearCanvas();
+updateState();

@@ -1,0 +1,69 @@
+"""`digits serve` as a child process, for the benchmark and the tests: started on a free port, always stopped."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVING = re.compile(rb"serving .* on (http://\S+)/\n")  # the line server.py logs once it listens
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str  # http://127.0.0.1:PORT, no trailing slash
+    process: subprocess.Popen[bytes]
+    log: Path  # the server's stderr: the serving line, then one line per request
+
+    def rss_bytes(self) -> int:
+        """The server's resident memory now (Linux)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far, user and system, all threads (Linux)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def wait_for_url(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = SERVING.search(log.read_bytes())
+        if found:
+            return found.group(1).decode()
+        if process.poll() is not None:
+            raise RuntimeError(f"digits serve exited with {process.returncode}: {log.read_text().strip()}")
+        time.sleep(0.05)
+    raise TimeoutError(f"digits serve did not start listening within {timeout:g} s: {log.read_text().strip()}")
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """SIGINT (uvicorn shuts down gracefully, as on Ctrl-C), then SIGKILL if it takes longer than `grace` s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_server(
+    model: Path, log: Path, args: Sequence[str] = (), prefix: Sequence[str] = (), timeout: float = 60
+) -> Iterator[RunningServer]:
+    """Start `digits serve --port 0 ARGS` (under `prefix`, e.g. `unshare --net ...`), yield once it listens,
+    and stop it on the way out, whatever happened."""
+    command = [*prefix, sys.executable, "-m", "digits.cli", "serve", "--model", str(model), "--port", "0", *args]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)  # noqa: S603
+    try:
+        yield RunningServer(wait_for_url(process, log, timeout), process, log)
+    finally:
+        stop(process)
