@@ -1,0 +1,120 @@
+"""`python -m digits.distributed.launch [torchrun options] -m stages.train`: how dvc.yaml starts training.
+
+It is torchrun (torch.distributed.run, the same options and PET_* environment variables), with
+four changes for a DVC stage:
+- One process on one machine runs the module right here: no agent, no rendezvous and no second
+  Python start, which would add about 2 s to every run.
+- On one machine, a private rendezvous on a free port (torchrun's --standalone), unless the
+  command line or the PET_* variables name one: that is how `dvc repro` joins a multi-machine run.
+- OMP_NUM_THREADS, when unset, is this machine's cores shared among its processes instead of
+  torchrun's 1 (the stage then sets its threads from train.threads anyway).
+- A failure is one line: the first failing process's own error, the signal that killed it, or why
+  the rendezvous failed. torchrun's log (LOGLEVEL=INFO shows it) and temporary files stay out of the way.
+"""
+
+import logging
+import os
+import runpy
+import socket
+import sys
+import tempfile
+from argparse import Namespace
+
+from torch.distributed import run as torchrun
+from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+from torch.distributed.elastic.rendezvous import RendezvousError
+from torch.distributed.elastic.rendezvous.utils import parse_rendezvous_endpoint
+
+from digits.errors import PipelineError, run_main
+from digits.runtime import available_cores
+
+TORCHRUN_LOGGERS = ("torch.distributed.run", "torch.distributed.launcher", "torch.distributed.elastic")
+
+
+def run_here(args: Namespace) -> None:
+    """Run the training module in this process, as `python -m` would."""
+    sys.argv = [args.training_script, *args.training_script_args]
+    if args.module:
+        runpy.run_module(args.training_script, run_name="__main__", alter_sys=True)
+    else:
+        runpy.run_path(args.training_script, run_name="__main__")
+
+
+def check_endpoint(endpoint: str) -> None:
+    """A malformed endpoint or an unknown host is reported now, not after torchrun's timeouts."""
+    where = f"--rdzv-endpoint '{endpoint}'"
+    try:
+        host, port = parse_rendezvous_endpoint(endpoint, default_port=29400)
+    except ValueError as err:
+        raise PipelineError(f"{where}: {err}") from None
+    try:
+        socket.getaddrinfo(host, port)
+    except OSError as err:
+        raise PipelineError(f"{where}: cannot resolve host '{host}' ({err.strerror or err})") from None
+
+
+def recorded(process: ProcessFailure) -> bool:
+    """Whether the process wrote its own error message (digits/distributed/world.py run_worker)."""
+    return os.path.isfile(process.error_file)
+
+
+def blame(failure: tuple[int, ProcessFailure]) -> tuple[bool, bool, bool, int, int]:
+    """Sort key for the root cause: a recorded error, then a signal other than the SIGTERM torchrun
+    sends to stop the others, then an exit code; earlier and lower ranks first."""
+    rank, process = failure
+    return (
+        not recorded(process),
+        process.signal_name() == "SIGTERM",
+        process.exitcode >= 0,
+        process.timestamp,
+        rank,
+    )
+
+
+def describe(err: ChildFailedError) -> str:
+    rank, process = min(err.failures.items(), key=blame)
+    if recorded(process):
+        return process.message  # the stage's own one-line error
+    who = f"rank {rank} (pid {process.pid})"
+    if process.exitcode < 0:
+        return f"{who} was killed by {process.signal_name()}; the other processes were stopped"
+    return f"{who} failed with exit code {process.exitcode} (its output is above); the other processes were stopped"
+
+
+def run_torchrun(args: Namespace, processes: int) -> None:
+    if torchrun.parse_min_max_nnodes(args.nnodes)[1] == 1 and not args.rdzv_endpoint:
+        args.standalone = True
+    if args.rdzv_endpoint and not args.standalone:
+        check_endpoint(args.rdzv_endpoint)
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, available_cores() // processes)))
+    if "LOGLEVEL" not in os.environ:
+        for name in TORCHRUN_LOGGERS:  # their children set their own levels, so silence the parents' output
+            logging.getLogger(name).addHandler(logging.NullHandler())
+            logging.getLogger(name).propagate = False
+    with tempfile.TemporaryDirectory(prefix="torchrun-") as log_dir:
+        args.log_dir = args.log_dir or log_dir  # the workers' error files
+        try:
+            torchrun.run(args)
+        except ChildFailedError as err:
+            raise PipelineError(describe(err)) from None
+        except RendezvousError as err:
+            cause = err.__cause__ or err
+            reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+            raise PipelineError(f"rendezvous at '{args.rdzv_endpoint}' failed: {reason}") from None
+
+
+def launch(args: Namespace) -> None:
+    processes = torchrun.determine_local_world_size(args.nproc_per_node)
+    if processes == 1 and torchrun.parse_min_max_nnodes(args.nnodes)[1] == 1 and not args.rdzv_endpoint:
+        run_here(args)
+    else:
+        run_torchrun(args, processes)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = torchrun.parse_args(argv)
+    run_main(lambda: launch(args), args.training_script.rsplit(".", 1)[-1])
+
+
+if __name__ == "__main__":
+    main()
