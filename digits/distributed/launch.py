@@ -8,8 +8,8 @@ four changes for a DVC stage:
   command line or the PET_* variables name one: that is how `dvc repro` joins a multi-machine run.
 - OMP_NUM_THREADS, when unset, is this machine's cores shared among its processes instead of
   torchrun's 1 (the stage then sets its threads from train.threads anyway).
-- A failure is one line: the first failing process's own error, the signal that killed it, or why
-  the rendezvous failed. torchrun's log (LOGLEVEL=INFO shows it) and temporary files stay out of the way.
+- A failure is one line: the root cause among the processes' failures (failures.py), or why the
+  rendezvous failed. torchrun's log (LOGLEVEL=INFO shows it) and temporary files stay out of the way.
 """
 
 import logging
@@ -21,10 +21,12 @@ import tempfile
 from argparse import Namespace
 
 from torch.distributed import run as torchrun
-from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+from torch.distributed.elastic.multiprocessing.api import SignalException
+from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 from torch.distributed.elastic.rendezvous import RendezvousError
 from torch.distributed.elastic.rendezvous.utils import parse_rendezvous_endpoint
 
+from digits.distributed.failures import describe
 from digits.errors import PipelineError, run_main
 from digits.runtime import available_cores
 
@@ -53,34 +55,6 @@ def check_endpoint(endpoint: str) -> None:
         raise PipelineError(f"{where}: cannot resolve host '{host}' ({err.strerror or err})") from None
 
 
-def recorded(process: ProcessFailure) -> bool:
-    """Whether the process wrote its own error message (digits/distributed/world.py run_worker)."""
-    return os.path.isfile(process.error_file)
-
-
-def blame(failure: tuple[int, ProcessFailure]) -> tuple[bool, bool, bool, int, int]:
-    """Sort key for the root cause: a recorded error, then a signal other than the SIGTERM torchrun
-    sends to stop the others, then an exit code; earlier and lower ranks first."""
-    rank, process = failure
-    return (
-        not recorded(process),
-        process.signal_name() == "SIGTERM",
-        process.exitcode >= 0,
-        process.timestamp,
-        rank,
-    )
-
-
-def describe(err: ChildFailedError) -> str:
-    rank, process = min(err.failures.items(), key=blame)
-    if recorded(process):
-        return process.message  # the stage's own one-line error
-    who = f"rank {rank} (pid {process.pid})"
-    if process.exitcode < 0:
-        return f"{who} was killed by {process.signal_name()}; the other processes were stopped"
-    return f"{who} failed with exit code {process.exitcode} (its output is above); the other processes were stopped"
-
-
 def run_torchrun(args: Namespace, processes: int) -> None:
     if torchrun.parse_min_max_nnodes(args.nnodes)[1] == 1 and not args.rdzv_endpoint:
         args.standalone = True
@@ -97,6 +71,8 @@ def run_torchrun(args: Namespace, processes: int) -> None:
             torchrun.run(args)
         except ChildFailedError as err:
             raise PipelineError(describe(err)) from None
+        except SignalException as err:  # torchrun stopped its workers
+            raise PipelineError(f"stopped by {err.sigval.name}") from None
         except RendezvousError as err:
             cause = err.__cause__ or err
             reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__

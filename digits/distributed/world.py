@@ -4,20 +4,16 @@ torchrun describes each worker in environment variables (RANK, WORLD_SIZE, LOCAL
 LOCAL_WORLD_SIZE); a process started without it is rank 0 of a world of one, and needs no group.
 """
 
-import json
 import os
-import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
-from digits.errors import EXIT_USER_ERROR, PipelineError, run_main
+from digits.errors import PipelineError
 
 # How long a collective waits for the other processes before it fails, so a stuck process cannot
 # hang the stage. A process that dies is noticed sooner: gloo sees its socket close, and torchrun
@@ -90,27 +86,6 @@ def wait_for_all(world: World) -> None:
     """Return once every process got here: the writer saves only after all of them finished."""
     if world.size > 1:
         dist.barrier()
-
-
-def run_worker(main: Callable[[], None], prog: str) -> None:
-    """run_main for a stage that torchrun may start several times.
-
-    Under torchrun, a user error goes to the worker's error file instead of stderr: every process
-    of a machine reads the same params and files and would print the same line, so the launcher
-    (digits/distributed/launch.py) prints the first failure's message once.
-    """
-    error_file = os.environ.get("TORCHELASTIC_ERROR_FILE")
-    if not error_file:
-        run_main(main, prog)
-        return
-    try:
-        main()
-    except PipelineError as err:
-        record = {"message": str(err), "timestamp": int(time.time())}
-        Path(error_file).write_text(json.dumps(record))
-        sys.exit(EXIT_USER_ERROR)
-    except KeyboardInterrupt:  # torchrun passes Ctrl-C on to its workers; the launcher says so once
-        sys.exit(130)
 
 
 def check_processes(world: World, processes: int) -> None:
