@@ -23,6 +23,7 @@ from digits.distributed.sharding import share
 from digits.distributed.world import ONE_PROCESS, World
 from digits.evaluation import logits_loss_and_accuracy
 from digits.models import build_model, predict_logits
+from digits.optimization import make_optimizer, make_schedule
 from digits.params import TrainParams
 
 
@@ -72,24 +73,6 @@ def init_model(params: TrainParams) -> nn.Module:
     """The chosen architecture with weights drawn from `params.seed`."""
     torch.manual_seed(params.seed)
     return build_model(params.model, model_args(params))
-
-
-def make_optimizer(model: nn.Module, params: TrainParams) -> torch.optim.Optimizer:
-    decay, beta1 = params.weight_decay, params.momentum
-    if params.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), params.lr, momentum=beta1, nesterov=beta1 > 0, weight_decay=decay)
-    adam = torch.optim.AdamW if params.optimizer == "adamw" else torch.optim.Adam
-    return adam(model.parameters(), params.lr, betas=(beta1, 0.999), weight_decay=decay)
-
-
-def make_schedule(
-    optimizer: torch.optim.Optimizer, params: TrainParams, steps: int
-) -> torch.optim.lr_scheduler.LRScheduler:
-    if params.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, params.lr, total_steps=steps, pct_start=0.25, cycle_momentum=False
-        )
-    return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
 def rank_batch(
