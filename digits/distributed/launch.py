@@ -12,11 +12,21 @@ four changes for a DVC stage:
   rendezvous failed. torchrun's log (LOGLEVEL=INFO shows it) and temporary files stay out of the way.
 """
 
-import logging
 import os
+import sys
+
+# The C++ side of torchrun's rendezvous logs every failed attempt to reach a remote endpoint with a
+# stack trace, for minutes. torch reads TORCH_CPP_LOG_LEVEL once, as it loads: set it before the
+# imports below, for this process only (the workers get it back unset). LOGLEVEL=INFO keeps all logs.
+QUIET_CPP = {"LOGLEVEL", "TORCH_CPP_LOG_LEVEL"}.isdisjoint(os.environ) and (
+    "PET_RDZV_ENDPOINT" in os.environ or any(arg.startswith(("--rdzv-endpoint", "--rdzv_endpoint")) for arg in sys.argv)
+)
+if QUIET_CPP:
+    os.environ["TORCH_CPP_LOG_LEVEL"] = "FATAL"
+
+import logging
 import runpy
 import socket
-import sys
 import tempfile
 from argparse import Namespace
 
@@ -30,6 +40,8 @@ from digits.distributed.failures import describe
 from digits.errors import PipelineError, run_main
 from digits.runtime import available_cores
 
+if QUIET_CPP:
+    del os.environ["TORCH_CPP_LOG_LEVEL"]
 TORCHRUN_LOGGERS = ("torch.distributed.run", "torch.distributed.launcher", "torch.distributed.elastic")
 
 
