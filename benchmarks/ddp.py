@@ -91,12 +91,13 @@ def start_up_seconds(command: list[str], repeats: int = 3) -> float:
 
 def compare_launchers() -> None:
     with tempfile.TemporaryDirectory() as folder:
+        torchrun = [sys.executable, "-m", "torch.distributed.run", "--log-dir", folder]  # its logs go here, not /tmp
         script = Path(folder) / "only_import_torch.py"
         script.write_text("import torch\n")
         plain = start_up_seconds([sys.executable, str(script)])
         rows = {
             "launcher, 1 process (runs in-process)": [*LAUNCH, "--nproc-per-node", "1", str(script)],
-            "torchrun --standalone, 1 process": ["torchrun", "--standalone", "--nproc-per-node", "1", str(script)],
+            "torchrun --standalone, 1 process": [*torchrun, "--standalone", "--nproc-per-node", "1", str(script)],
             "launcher, 2 processes (torchrun)": [*LAUNCH, "--nproc-per-node", "2", str(script)],
         }
         print(f"start-up, a script that imports torch: python alone {plain:.2f} s; added by")
