@@ -11,7 +11,11 @@ def loss_and_accuracy(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int, device: torch.device
 ) -> tuple[float, float]:
     """Mean cross-entropy and accuracy (0..1) of `model` on (images, labels), in eval mode."""
-    logits = predict_logits(model, images, batch_size, device)
+    return logits_loss_and_accuracy(predict_logits(model, images, batch_size, device), labels)
+
+
+def logits_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy (0..1) of (N, C) logits against (N,) labels."""
     labels = labels.cpu()
     loss = F.cross_entropy(logits, labels).item()
     accuracy = (logits.argmax(1) == labels).float().mean().item()

@@ -63,7 +63,8 @@ class TrainParams:
     ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
     seed: int = bounds(ge=0)
     device: Device
-    threads: int | Literal["auto"] = bounds(ge=1, le=1024)  # CPU threads for torch
+    processes: int = bounds(ge=1, le=1024)  # training processes on this machine (torchrun); see digits/distributed
+    threads: int | Literal["auto"] = bounds(ge=1, le=1024)  # CPU threads per process
     amp: bool  # bfloat16 autocast on CUDA; ignored on CPU
 
 

@@ -1,14 +1,22 @@
-"""DVC stage `train`: fit the model chosen in params.yaml and save a self-describing checkpoint."""
+"""DVC stage `train`: fit the model chosen in params.yaml and save a self-describing checkpoint.
 
+dvc.yaml starts it through digits/distributed/launch.py: in this process when `train.processes`
+is 1, else once per process under torchrun. Every process trains; one of them writes.
+"""
+
+import torch
 from dvclive import Live
+from torch import nn
 
 from digits.checkpoint import save_checkpoint
-from digits.data import load_split
-from digits.errors import run_main
+from digits.data import Split, load_split
+from digits.distributed.failures import run_worker
+from digits.distributed.sharding import check_batch_divides
+from digits.distributed.world import World, check_processes, local_device, process_group, wait_for_all
 from digits.params import TrainParams, load_params
-from digits.paths import project_paths
+from digits.paths import ProjectPaths, project_paths
 from digits.runtime import configure_torch, resolve_device
-from digits.training import EpochStats, fit, init_model, model_args
+from digits.training import EpochStats, History, fit, init_model, model_args
 
 
 def log_epoch(live: Live, stats: EpochStats) -> None:
@@ -22,22 +30,38 @@ def log_epoch(live: Live, stats: EpochStats) -> None:
     )
 
 
+def train_and_log(
+    paths: ProjectPaths, params: TrainParams, data: tuple[Split, Split], world: World, device: torch.device
+) -> tuple[History, nn.Module]:
+    """fit() on this rank; the writer also logs each epoch with DVCLive."""
+    model = init_model(params)
+    if not world.writer:
+        return fit(model, *data, params, device, world=world), model
+    # dvc.yaml declares the plots, so DVCLive only writes files (no dvc.yaml edits, no exp saves).
+    with Live(str(paths.train_log_dir), dvcyaml=False, save_dvc_exp=False) as live:
+        history = fit(model, *data, params, device, on_epoch=lambda stats: log_epoch(live, stats), world=world)
+        live.summary["best_epoch"] = history.best_epoch
+        live.summary["best_val_acc"] = history.best.val_acc
+    return history, model
+
+
 def main() -> None:
     paths = project_paths(__file__)
     params: TrainParams = load_params(paths.params, "train")
-    device = resolve_device(params.device, "train.device")
-    configure_torch(params.threads)
-    train, val = load_split(paths.split("train")), load_split(paths.split("val"))
-    model = init_model(params)
-    # dvc.yaml declares the plots, so DVCLive only writes files (no dvc.yaml edits, no exp saves).
-    with Live(str(paths.train_log_dir), dvcyaml=False, save_dvc_exp=False) as live:
-        history = fit(model, train, val, params, device, on_epoch=lambda stats: log_epoch(live, stats))
-        live.summary["best_epoch"] = history.best_epoch
-        live.summary["best_val_acc"] = history.best.val_acc
-    save_checkpoint(paths.model, model, params.model, model_args(params), train.norm, params, history.best_epoch)
-    best, where = history.best, paths.model.relative_to(paths.root)
-    print(f"train: saved {where} (epoch {best.epoch}, val acc {best.val_acc:.4f}, on {device})")
+    world = World.from_env()
+    check_processes(world, params.processes)
+    check_batch_divides(params.batch_size, world.size)
+    device = local_device(resolve_device(params.device, "train.device"), world)
+    configure_torch(params.threads, world.local_size)
+    data = load_split(paths.split("train")), load_split(paths.split("val"))
+    with process_group(world, device) as world:
+        history, model = train_and_log(paths, params, data, world, device)
+        wait_for_all(world)  # no model unless every process finished
+    if world.writer:
+        save_checkpoint(paths.model, model, params.model, model_args(params), data[0].norm, params, history.best_epoch)
+        best, where = history.best, paths.model.relative_to(paths.root)
+        print(f"train: saved {where} (epoch {best.epoch}, val acc {best.val_acc:.4f}, on {device})")
 
 
 if __name__ == "__main__":
-    run_main(main, "train")
+    run_worker(main, "train")

@@ -2,6 +2,7 @@
 its params are exactly its section's keys, and its outputs are the paths digits/paths.py declares."""
 
 import ast
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -41,11 +42,30 @@ def names(entries: list[object]) -> list[str]:
     return [next(iter(e)) if isinstance(e, dict) else e for e in entries]
 
 
+def command_modules(cmd: str) -> list[str]:
+    """The modules a stage command runs: every `-m NAME` (the train stage's launcher, then the stage)."""
+    return re.findall(r"-m ([\w.]+)", cmd)
+
+
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_code_deps_are_the_imported_modules(stage: str) -> None:
-    module = STAGES[stage]["cmd"].removeprefix("python -m ")
+    modules = command_modules(STAGES[stage]["cmd"])
+    assert f"stages.{stage}" in modules
     declared = {d for d in names(STAGES[stage]["deps"]) if d.endswith(".py")}
-    assert declared == code_closure(module)
+    assert declared == set().union(*map(code_closure, modules))
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_templated_values_are_tracked_params(stage: str) -> None:
+    """A `${key}` in a command comes from params.yaml: it must be one of the stage's params too."""
+    templated = set(re.findall(r"\$\{([\w.]+)\}", STAGES[stage]["cmd"]))
+    assert templated <= set(STAGES[stage]["params"])
+
+
+def test_train_runs_under_the_launcher_with_its_process_count() -> None:
+    cmd = STAGES["train"]["cmd"]
+    assert command_modules(cmd) == ["digits.distributed.launch", "stages.train"]
+    assert "--nproc-per-node ${train.processes}" in cmd
 
 
 @pytest.mark.parametrize("stage", list(STAGES))

@@ -65,6 +65,8 @@ BAD_VALUES = [
     ("train", "model", "resnet", "train.model: must be one of 'mlp', 'cnn', got str 'resnet'"),
     ("train", "threads", "many", "train.threads: must be int or one of ['auto'], got str 'many'"),
     ("train", "threads", 0, "train.threads: must be >= 1, got 0"),
+    ("train", "processes", 0, "train.processes: must be >= 1, got 0"),
+    ("train", "processes", "auto", "train.processes: must be int, got str 'auto'"),
     ("train", "cnn_channels", [8, 16], "train.cnn_channels: must have 4 items, got 2"),
     ("train", "cnn_channels", [8, 0, 16, 16], "train.cnn_channels[1]: must be >= 1, got 0"),
     ("train", "mlp_hidden", 128, "train.mlp_hidden: must be a list of int, got int 128"),
