@@ -3,6 +3,7 @@ a SIGKILL in the middle of training, two `dvc repro` at once, and determinism of
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -109,6 +110,7 @@ def wait_for_train_epoch(repo: PipelineRepo, process: subprocess.Popen[str], tim
 def test_sigkill_in_training_then_repro_completes(repo: PipelineRepo) -> None:
     repo.edit_params({"train": {"epochs": 40}})
     lock_before = (repo.path / "dvc.lock").read_text()
+    shutil.rmtree(repo.path / "metrics/train")  # the baseline's curves would make the wait below end at once
     process = start_repro(repo)
     wait_for_train_epoch(repo, process)
     for child in psutil.Process(process.pid).children(recursive=True):
