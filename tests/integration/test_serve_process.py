@@ -5,6 +5,7 @@ are one line and exit status 1."""
 import contextlib
 import http.client
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from digits.cli import main
-from digits.serve.process import RunningServer, running_server
 from digits.serve.settings import MAX_BODY_BYTES
+from tests.serve_process import RunningServer, running_server
 from tests.serve_support import digit_one_png, encode_form, small_model
 
 
@@ -80,12 +81,19 @@ def raw_exchange(server: RunningServer, head: bytes, chunk: bytes) -> tuple[byte
                 break
             sent, pending = sent + done, pending[done:]
         sock.setblocking(True)
-        while b"\r\n\r\n" not in answer:
+        while not whole_response(answer):  # the body can come in a later packet than the head
             more = sock.recv(65536)
             if not more:
                 break
             answer += more
     return answer, sent
+
+
+def whole_response(answer: bytes) -> bool:
+    """The head and as many body bytes as its Content-Length says have arrived."""
+    head, separator, body = answer.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(separator) and len(body) >= (int(length.group(1)) if length else 0)
 
 
 def test_a_declared_oversized_body_is_refused_without_reading_it(server: RunningServer) -> None:
