@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.predict_speed import mnist_test_set
-from digits.serve.process import RunningServer, running_server
+from tests.serve_process import RunningServer, running_server
 
 CLIENTS = (1, 8, 32)
 MB = 1024 * 1024

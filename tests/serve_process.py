@@ -1,4 +1,5 @@
-"""`digits serve` as a child process, for the benchmark and the tests: started on a free port, always stopped."""
+"""`digits serve` as a child process for the benchmark and the tests (as tests/seaweed.py is SeaweedFS): on a
+free port, always stopped."""
 
 import os
 import re
@@ -62,7 +63,7 @@ def running_server(
     and stop it on the way out, whatever happened."""
     command = [*prefix, sys.executable, "-m", "digits.cli", "serve", "--model", str(model), "--port", "0", *args]
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)  # noqa: S603
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
     try:
         yield RunningServer(wait_for_url(process, log, timeout), process, log)
     finally:

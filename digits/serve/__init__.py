@@ -6,6 +6,5 @@
 - limits.py: the request body size limit; logs.py: one log line per request
 - batching.py: the images of concurrent requests in one forward pass
 - errors.py: every error as {"error": "one line"}; settings.py: the options and their defaults
-- process.py: a server as a child process, for the benchmark and the tests
 - page/: the drawing page, plain HTML, CSS and JavaScript
 """
