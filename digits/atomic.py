@@ -1,6 +1,7 @@
 """Write outputs to a temporary path and rename them into place, so a crash or a kill
 never leaves a half-written file where DVC (or the next stage) would take it as done."""
 
+import json
 import os
 import shutil
 import tempfile
@@ -50,6 +51,12 @@ def atomic_dir(target: Path) -> Iterator[Path]:
 def write_text(target: Path, text: str) -> None:
     with atomic_file(target) as tmp:
         tmp.write_text(text)
+
+
+def write_json(target: Path, data: dict | list) -> None:
+    """Dicts indented; lists of records one per line, so git diffs of plot data stay readable."""
+    text = json.dumps(data, indent=2) if isinstance(data, dict) else "[\n" + ",\n".join(map(json.dumps, data)) + "\n]"
+    write_text(target, text + "\n")
 
 
 def save_record(record: object, path: Path) -> None:

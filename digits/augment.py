@@ -3,12 +3,32 @@
 Each augmentation is two steps: draw the random numbers for a batch (from a CPU generator), then
 apply them. The draws keep the batch along dim 1, so `draws[:, part]` belongs to `images[part]`:
 a process that computes part of a batch applies its part of the one batch's draws.
+
+The warp covers how writers differ (after the robustness suite in digits/ood/variants.py): rotation,
+zoom, stretch of one axis, slant (shear), translation, a smooth elastic wobble, and for a share of
+the images the ink box stretched to fill MNIST's 20x20 box as forms do. Then strokes are thinned or
+thickened (grey erosion or dilation with a 3x3 cross), some images blurred, and a few pixels speckled.
 """
 
+import functools
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+import torchvision.transforms.v2.functional as TF
+from torchvision.ops import roi_align
+
+from digits.data import Normalization
+
+SIDE, BOX = 28, 20  # image side; MNIST's digit box, which box-filling stretches the ink box to
+INK = 0.25  # a pixel (0..1) above this counts as ink when measuring a digit's box
+CONTROL = 4  # the elastic wobble: a 4x4 grid of random offsets per axis, interpolated bicubically
+BLUR_SIGMA = 1.0  # pixels: the Gaussian that blurred images are blended towards
+# Rows of the draws: 12 scalars per image, the elastic control offsets, a uniform per pixel (speckle).
+ANGLE, ZOOM, DX, DY, STRETCH, SHEAR = range(6)  # the warp
+BOX_COIN, STROKE_COIN, STROKE_AMOUNT, BLUR_COIN, BLUR_AMOUNT, SPECKLE_AMOUNT = range(6, 12)  # the rest
+ELASTIC = slice(12, 12 + 2 * CONTROL * CONTROL)
+PIXELS = slice(ELASTIC.stop, ELASTIC.stop + SIDE * SIDE)
 
 
 def shift_draws(n: int, max_shift: int, generator: torch.Generator) -> torch.Tensor:
@@ -31,71 +51,169 @@ def apply_shift(images: torch.Tensor, offsets: torch.Tensor, max_shift: int, fil
     return padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
 
 
-def affine_draws(n: int, generator: torch.Generator) -> torch.Tensor:
-    """(4, n) float32 uniform in [-1, 1): angle, scale, dx, dy of each image."""
-    return torch.rand(4, n, generator=generator) * 2 - 1
-
-
-def apply_affine(
-    images: torch.Tensor, u: torch.Tensor, max_shift: float, max_degrees: float, max_scale: float, fill: float
-) -> torch.Tensor:
-    """Rotate by u[0] * max_degrees, scale by 1 + u[1] * max_scale, translate by u[2:] * max_shift
-    pixels; bilinear sampling, `fill` outside the image.
-
-    images: (N, C, H, W) with H == W; u: (4, N) from affine_draws.
-    """
-    side = images.shape[-1]
-    angle = torch.deg2rad(u[0] * max_degrees)
-    scale = 1 + u[1] * max_scale
-    shift = u[2:] * (2 * max_shift / side)  # pixels -> the [-1, 1] coordinates affine_grid uses
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale  # output -> input map: inverse zoom
-    theta = torch.stack([torch.stack([cos, -sin, shift[0]], 1), torch.stack([sin, cos, shift[1]], 1)], 1)
-    grid = F.affine_grid(theta.to(images.device, images.dtype), list(images.shape), align_corners=False)
-    # grid_sample pads with zeros; shift by `fill` so the background stays the normalized blank value
-    return F.grid_sample(images - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
-
-
 def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator, fill: float) -> torch.Tensor:
     """Translate each image by its own random (dy, dx) in [-max_shift, max_shift] pixels."""
     return apply_shift(images, shift_draws(len(images), max_shift, generator), max_shift, fill)
 
 
-def random_affine(
-    images: torch.Tensor,
-    max_shift: float,
-    max_degrees: float,
-    max_scale: float,
-    generator: torch.Generator,
-    fill: float,
-) -> torch.Tensor:
-    """Rotate, zoom and translate each image by its own random draw (see apply_affine)."""
-    return apply_affine(images, affine_draws(len(images), generator), max_shift, max_degrees, max_scale, fill)
+def ink_boxes(ink: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) bool -> (N, 4) float (top, left, bottom, right) pixel edges of each image's ink;
+    the whole image where there is none."""
+    boxes = []
+    for hit in (ink.any(2), ink.any(1)):  # (N, H) rows with ink, (N, W) columns with ink
+        size = hit.shape[1]
+        first = torch.where(hit.any(1), hit.float().argmax(1), 0)
+        last = torch.where(hit.any(1), size - hit.flip(1).float().argmax(1), size)
+        boxes += [first, last]
+    top, bottom, left, right = boxes
+    return torch.stack([top, left, bottom, right], 1).float()
+
+
+def box_filled(images: torch.Tensor, ink: torch.Tensor, fill: float) -> torch.Tensor:
+    """Each image's ink box resized to fill the centred 20x20 box, aspect ratio not kept: torchvision's
+    roi_align crops and resizes every image's own box in one call, sampling inside the box only."""
+    top, left, bottom, right = ink_boxes(ink).to(images).unbind(1)
+    rois = torch.stack([torch.arange(len(images)).to(images), left, top, right, bottom], 1)  # (N, 5): x, then y
+    boxed = roi_align(images - fill, rois, output_size=BOX, aligned=True)  # (N, 1, 20, 20), background 0
+    margin = (SIDE - BOX) // 2
+    return F.pad(boxed, (margin,) * 4) + fill
+
+
+def warp_maps(u: torch.Tensor, aug: "Augmentation") -> torch.Tensor:
+    """(k, N) draws -> (N, 3, 3) output-to-input maps (affine_grid's [-1, 1] coordinates) of a random
+    rotation, zoom, x-stretch, slant and translation (the inverse of what happens to the digit)."""
+    n = u.shape[1]
+    angle = torch.deg2rad(signed(u[ANGLE]) * aug.max_degrees)
+    zoom = 1 + signed(u[ZOOM]) * aug.max_scale
+    stretch = 1 + signed(u[STRETCH]) * aug.max_stretch
+    shear = torch.tan(torch.deg2rad(signed(u[SHEAR]) * aug.max_shear))
+    cos, sin, zeros, ones = torch.cos(angle), torch.sin(angle), torch.zeros(n), torch.ones(n)
+    rotate = torch.stack([cos, -sin, sin, cos], 1).reshape(n, 2, 2)
+    slant = torch.stack([ones, shear, zeros, ones], 1).reshape(n, 2, 2)
+    scale = torch.diag_embed(torch.stack([zoom * stretch, zoom], 1))
+    maps = torch.eye(3).repeat(n, 1, 1)
+    maps[:, :2, :2] = torch.linalg.inv(rotate @ slant @ scale)
+    maps[:, :2, 2] = torch.stack([signed(u[DX]), signed(u[DY])], 1) * (2 * aug.max_shift / SIDE)
+    return maps
+
+
+def signed(u: torch.Tensor) -> torch.Tensor:
+    """Uniform [0, 1) -> uniform [-1, 1)."""
+    return u * 2 - 1
+
+
+@functools.cache
+def wobble_basis() -> torch.Tensor:
+    """(16, 784): each elastic control offset's bicubic interpolation over the image, so a wobble
+    field is one matrix product instead of an upsampling per batch."""
+    impulses = torch.eye(CONTROL * CONTROL).reshape(-1, 1, CONTROL, CONTROL)
+    return F.interpolate(impulses, size=(SIDE, SIDE), mode="bicubic", align_corners=True).reshape(len(impulses), -1)
+
+
+def dilate(images: torch.Tensor) -> torch.Tensor:
+    """Grey dilation with a 3x3 cross: each pixel the max of itself and its 4 neighbours.
+
+    (N, 1, H, W) -> same. Five shifted views of a padded copy: a tenth of max_pool2d's time here.
+    """
+    height, width = images.shape[-2:]
+    padded = F.pad(images, (1, 1, 1, 1), value=float("-inf"))
+    centre = padded[..., 1 : height + 1, 1 : width + 1]
+    up, down = padded[..., :height, 1 : width + 1], padded[..., 2:, 1 : width + 1]
+    left, right = padded[..., 1 : height + 1, :width], padded[..., 1 : height + 1, 2:]
+    return torch.maximum(torch.maximum(torch.maximum(centre, up), torch.maximum(down, left)), right)
 
 
 @dataclass(frozen=True)
 class Augmentation:
-    """Affine warps when rotation or zoom is on; exact pixel shifts when only shifting; else none."""
+    """Exact pixel shifts when only shifting; else the warp, strokes and speckle; or none.
 
-    max_shift: int  # pixels
+    Units: max_shift pixels; max_degrees and max_shear degrees; max_scale and max_stretch fractions;
+    box_fill, stroke_width and blur the share of images box-filled, given thinner or thicker strokes, or
+    blurred; elastic the
+    wobble's size in pixels; speckle the largest share of an image's pixels set to ink or background.
+    """
+
+    max_shift: int
     max_degrees: float
     max_scale: float
-    fill: float  # a blank pixel, after normalization
+    norm: Normalization
+    max_stretch: float = 0.0
+    max_shear: float = 0.0
+    box_fill: float = 0.0
+    stroke_width: float = 0.0
+    elastic: float = 0.0
+    speckle: float = 0.0
+    blur: float = 0.0
 
     @property
-    def affine(self) -> bool:
-        return bool(self.max_degrees or self.max_scale)
+    def fill(self) -> float:
+        return -self.norm.mean / self.norm.std  # a blank pixel, after normalization
+
+    @property
+    def warps(self) -> bool:
+        knobs = (self.max_degrees, self.max_scale, self.max_stretch, self.max_shear, self.box_fill, self.elastic)
+        return any(knobs) or bool(self.stroke_width or self.blur or self.speckle)
 
     def draw(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """The random numbers for a batch of n images, batch along dim 1; (0, n) when there are none."""
-        if self.affine:
-            return affine_draws(n, generator)
+        if self.warps:
+            draws = torch.rand(PIXELS.stop, n, generator=generator)
+            draws[ELASTIC] = torch.randn(ELASTIC.stop - ELASTIC.start, n, generator=generator)
+            return draws
         if self.max_shift:
             return shift_draws(n, self.max_shift, generator)
         return torch.empty(0, n)
 
     def apply(self, images: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
-        if self.affine:
-            return apply_affine(images, draws, self.max_shift, self.max_degrees, self.max_scale, self.fill)
+        if self.warps:
+            return self.speckled(self.blurred(self.restroked(self.warped(images, draws), draws), draws), draws)
         if self.max_shift:
             return apply_shift(images, draws, self.max_shift, self.fill)
         return images
+
+    def warped(self, images: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """images (N, 1, 28, 28) resampled (bilinear) through each image's map, `fill` outside."""
+        n, fill = len(images), self.fill
+        chosen = (u[BOX_COIN] < self.box_fill).nonzero().flatten().to(images.device)
+        if len(chosen):
+            picked = images[chosen]
+            images = images.index_copy(0, chosen, box_filled(picked, picked[:, 0] > fill + INK / self.norm.std, fill))
+        grid = F.affine_grid(warp_maps(u, self)[:, :2].to(images), [n, 1, SIDE, SIDE], align_corners=False)
+        if self.elastic:
+            control = u[ELASTIC].T.reshape(n * 2, CONTROL * CONTROL)  # (2N, 16): x offsets, y offsets
+            wobble = (control @ wobble_basis()).reshape(n, 2, SIDE, SIDE) * (2 * self.elastic / SIDE)  # [-1, 1] units
+            grid = grid + wobble.permute(0, 2, 3, 1).to(grid)
+        # grid_sample pads with zeros; shift by `fill` so the background stays the normalized blank value
+        return F.grid_sample(images - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
+
+    def restroked(self, images: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """A `stroke_width` share of the images eroded or dilated, blended in by a random amount."""
+        if not self.stroke_width:
+            return images
+        chosen = (u[STROKE_COIN] < self.stroke_width).nonzero().flatten()
+        if not len(chosen):
+            return images
+        amount = signed(u[STROKE_AMOUNT, chosen]).to(images)[:, None, None, None]  # < 0: thinner, > 0: thicker
+        picked = images[chosen.to(images.device)]
+        thicker, thinner = dilate(picked), -dilate(-picked)
+        changed = picked + amount.clamp(min=0) * (thicker - picked) + amount.clamp(max=0).abs() * (thinner - picked)
+        return images.index_copy(0, chosen.to(images.device), changed)
+
+    def blurred(self, images: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """A `blur` share of the images blended by a random amount towards a Gaussian blur."""
+        chosen = (u[BLUR_COIN] < self.blur).nonzero().flatten()
+        if not len(chosen):
+            return images
+        amount = u[BLUR_AMOUNT, chosen].to(images)[:, None, None, None]
+        picked = images[chosen.to(images.device)]
+        soft = TF.gaussian_blur(picked, kernel_size=[5, 5], sigma=[BLUR_SIGMA, BLUR_SIGMA])
+        return images.index_copy(0, chosen.to(images.device), picked + amount * (soft - picked))
+
+    def speckled(self, images: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """Up to `speckle` of each image's pixels set to full ink (half of them) or background."""
+        if not self.speckle:
+            return images
+        amount = (u[SPECKLE_AMOUNT] * self.speckle).to(images)[:, None, None, None]
+        r = u[PIXELS].T.reshape(images.shape).to(images)
+        ink = (1 - self.norm.mean) / self.norm.std
+        return torch.where(r < amount / 2, ink, torch.where(r < amount, self.fill, images))

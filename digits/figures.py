@@ -34,3 +34,23 @@ def save_png(figure: Figure, path: Path) -> None:
     """Write atomically, without the 'Software' metadata, so equal figures give equal bytes."""
     with atomic_file(path) as tmp:
         figure.savefig(tmp, format="png", dpi=80, metadata={"Software": None})
+
+
+def variant_grid(rows: dict[str, torch.Tensor]) -> Figure:
+    """One row of digits per variant, the variant's name on the left.
+
+    rows: name -> (K, 28, 28) float in [0, 1], ink bright (drawn as dark ink on white).
+    """
+    columns = max(len(pixels) for pixels in rows.values())
+    figure = Figure(figsize=(0.8 * columns + 1.6, 0.85 * len(rows)), layout="constrained")
+    axes = figure.subplots(len(rows), columns, squeeze=False)
+    for (name, pixels), line in zip(rows.items(), axes, strict=True):
+        for ax in line:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)
+        for ax, image in zip(line, pixels, strict=False):
+            ax.imshow(image.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        line[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    figure.suptitle("The robustness suite: MNIST test digits under each variant")
+    return figure

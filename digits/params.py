@@ -60,6 +60,13 @@ class TrainParams:
     max_shift: int = bounds(ge=0, le=8)  # pixels of random translation per training image
     max_rotation: float = bounds(ge=0, le=45)  # degrees of random rotation per training image
     max_scale: float = bounds(ge=0, le=0.5)  # random zoom by a factor in [1 - max_scale, 1 + max_scale]
+    max_stretch: float = bounds(ge=0, le=0.9)  # random width change by a factor in [1 - s, 1 + s]
+    max_shear: float = bounds(ge=0, le=45)  # degrees of random slant
+    box_fill: float = bounds(ge=0, le=1)  # share of images whose ink box is stretched to fill 20x20
+    stroke_width: float = bounds(ge=0, le=1)  # share of images with thinner or thicker strokes
+    elastic: float = bounds(ge=0, le=5)  # pixels: size of a smooth random wobble
+    speckle: float = bounds(ge=0, le=0.5)  # largest share of an image's pixels set to ink or background
+    blur: float = bounds(ge=0, le=1)  # share of images blurred (blended towards a 1 px Gaussian)
     ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
     seed: int = bounds(ge=0)
     device: Device
@@ -76,11 +83,19 @@ class EvaluateParams:
     error_examples: int = bounds(ge=0, le=100)  # misclassified test digits shown in errors.png
 
 
+@dataclass(frozen=True)
+class OodParams:
+    batch_size: int = bounds(ge=1, le=65536)
+    device: Device
+    seed: int = bounds(ge=0)  # of the robustness suite's random draws (digits/ood/variants.py)
+
+
 SECTIONS = {
     "download": DownloadParams,
     "preprocess": PreprocessParams,
     "train": TrainParams,
     "evaluate": EvaluateParams,
+    "ood": OodParams,
 }
 T = TypeVar("T")
 

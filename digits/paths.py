@@ -16,6 +16,9 @@ TEST_METRICS = "metrics/test.json"  # accuracy, loss, ECE, macro and per-class p
 CONFUSION = "metrics/plots/confusion.json"  # one {actual, predicted} row per test image
 CALIBRATION = "metrics/plots/calibration.json"  # reliability diagram: confidence vs accuracy per bin
 ERRORS_IMAGE = "metrics/plots/errors.png"  # the most confidently wrong test digits
+OOD_METRICS = "metrics/ood.json"  # UCI digits: accuracy, per-class recall; robustness suite: accuracy per variant
+ROBUSTNESS_PLOT = "metrics/plots/robustness.json"  # one {variant, accuracy} row per variant
+VARIANTS_IMAGE = "metrics/plots/variants.png"  # test digits under each variant of the suite
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,18 @@ class ProjectPaths:
     @property
     def errors_image(self) -> Path:
         return self.root / ERRORS_IMAGE
+
+    @property
+    def ood_metrics(self) -> Path:
+        return self.root / OOD_METRICS
+
+    @property
+    def robustness_plot(self) -> Path:
+        return self.root / ROBUSTNESS_PLOT
+
+    @property
+    def variants_image(self) -> Path:
+        return self.root / VARIANTS_IMAGE
 
 
 def project_paths(stage_file: str) -> ProjectPaths:

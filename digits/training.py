@@ -17,7 +17,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from digits.augment import Augmentation
-from digits.data import Split
+from digits.data import Normalization, Split
 from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_over_ranks, wrap
 from digits.distributed.sharding import share
 from digits.distributed.world import ONE_PROCESS, World
@@ -73,6 +73,22 @@ def init_model(params: TrainParams) -> nn.Module:
     """The chosen architecture with weights drawn from `params.seed`."""
     torch.manual_seed(params.seed)
     return build_model(params.model, model_args(params))
+
+
+def augmentation(params: TrainParams, norm: Normalization) -> Augmentation:
+    return Augmentation(
+        params.max_shift,
+        params.max_rotation,
+        params.max_scale,
+        norm,
+        params.max_stretch,
+        params.max_shear,
+        params.box_fill,
+        params.stroke_width,
+        params.elastic,
+        params.speckle,
+        params.blur,
+    )
 
 
 def rank_batch(
@@ -145,7 +161,7 @@ def fit(
         make_schedule(optimizer, params, params.epochs * (len(labels) // params.batch_size)),
         AveragedModel(model, multi_avg_fn=ema, use_buffers=True) if params.ema_decay else None,
         torch.Generator().manual_seed(params.seed),
-        Augmentation(params.max_shift, params.max_rotation, params.max_scale, -train.norm.mean / train.norm.std),
+        augmentation(params, train.norm),
         params.amp and device.type == "cuda",
         world,
     )

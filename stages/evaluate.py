@@ -1,9 +1,6 @@
 """DVC stage `evaluate`: score the trained model on the held-out test split, write metrics/."""
 
-import json
-from pathlib import Path
-
-from digits.atomic import write_text
+from digits.atomic import write_json
 from digits.checkpoint import load_checkpoint
 from digits.data import load_split
 from digits.errors import PipelineError, run_main
@@ -14,12 +11,6 @@ from digits.params import EvaluateParams, load_params
 from digits.paths import project_paths
 from digits.reports import calibration, confident_errors, confusion_rows, to_pixels
 from digits.runtime import configure_torch, resolve_device
-
-
-def write_json(path: Path, data: dict | list) -> None:
-    """Dicts indented; lists of records one per line, so git diffs of plot data stay readable."""
-    text = json.dumps(data, indent=2) if isinstance(data, dict) else "[\n" + ",\n".join(map(json.dumps, data)) + "\n]"
-    write_text(path, text + "\n")
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ def params_and_metrics(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str
 def test_exp_run_records_params_and_metrics(repo: PipelineRepo) -> None:
     run = repo.run("dvc", "exp", "run", "-S", "train.lr=0.01", "-n", "faster-lr")
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"train", "evaluate"}
+    assert run.stages_run == {"train", "evaluate", "ood"}
     records = list(experiments(repo.run("dvc", "exp", "show", "--json", check=True).output))
     assert len(records) == 1 and records[0]["name"] == "faster-lr"
     params, metrics = params_and_metrics(records[0])

@@ -21,7 +21,7 @@ OUTPUTS = [
 
 def test_full_repro_runs_every_stage_and_writes_every_output(baseline: tuple[PipelineRepo, set[str]]) -> None:
     repo, stages_run = baseline
-    assert stages_run == {"download", "preprocess", "train", "evaluate"}
+    assert stages_run == {"download", "preprocess", "train", "evaluate", "ood"}
     missing = [out for out in OUTPUTS if not (repo.path / out).is_file()]
     assert missing == []
     for name in MNIST_FILES:
@@ -37,18 +37,18 @@ def test_second_repro_runs_nothing(repo: PipelineRepo) -> None:
     assert "Data and pipelines are up to date" in run.output
 
 
-def test_train_key_reruns_train_and_evaluate(repo: PipelineRepo) -> None:
+def test_train_key_reruns_train_evaluate_and_ood(repo: PipelineRepo) -> None:
     repo.edit_params({"train": {"lr": 0.01}})
     run = repo.repro()
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"train", "evaluate"}
+    assert run.stages_run == {"train", "evaluate", "ood"}
 
 
 def test_preprocess_key_reruns_all_but_download(repo: PipelineRepo) -> None:
     repo.edit_params({"preprocess": {"val_size": 120}})
     run = repo.repro()
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"preprocess", "train", "evaluate"}
+    assert run.stages_run == {"preprocess", "train", "evaluate", "ood"}
 
 
 def test_new_mirror_with_same_data_reruns_only_download(repo: PipelineRepo, server: MirrorServer) -> None:

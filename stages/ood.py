@@ -1,0 +1,51 @@
+"""DVC stage `ood`: how the model reads digits unlike MNIST's, written to metrics/ood.json.
+
+The UCI optical digits go in as pictures through digits.imageprep (as `digits predict` reads
+files); the robustness suite varies MNIST's test digits. Both are reported, never trained on.
+"""
+
+from digits.atomic import write_json
+from digits.checkpoint import load_checkpoint
+from digits.data import load_split
+from digits.errors import PipelineError, run_main
+from digits.figures import save_png, variant_grid
+from digits.ood.suite import robustness_metrics, robustness_rows, uci_metrics
+from digits.ood.variants import VARIANTS, make_variant
+from digits.params import OodParams, load_params
+from digits.paths import project_paths
+from digits.reports import to_pixels
+from digits.runtime import configure_torch, resolve_device
+
+EXAMPLES = 10  # test digits per variant in the picture
+
+
+def main() -> None:
+    paths = project_paths(__file__)
+    params: OodParams = load_params(paths.params, "ood")
+    device = resolve_device(params.device, "ood.device")
+    configure_torch("auto")
+    checkpoint = load_checkpoint(paths.model)
+    test = load_split(paths.split("test"))
+    if test.norm != checkpoint.norm:
+        raise PipelineError(
+            f"{paths.model}: trained on inputs normalized with {checkpoint.norm}, but "
+            f"{paths.split('test')} uses {test.norm}; run `dvc repro` to bring them in line"
+        )
+    model = checkpoint.model.to(device)
+    uci = uci_metrics(model, checkpoint.norm, params.batch_size, device)
+    robustness = robustness_metrics(model, test, params.seed, params.batch_size, device)
+    examples = to_pixels(test.images[:EXAMPLES], test.norm)  # (K, 28, 28) in [0, 1]
+    pictures = {"original": examples} | {
+        name: make_variant(name, examples.unsqueeze(1), params.seed)[:, 0] for name in VARIANTS
+    }
+    save_png(variant_grid(pictures), paths.variants_image)
+    write_json(paths.robustness_plot, robustness_rows(robustness))
+    write_json(paths.ood_metrics, {"uci": uci, "robustness": robustness})  # last: says the stage finished
+    print(
+        f"ood: UCI digits accuracy {uci['accuracy']:.4f} on {uci['n_images']} pictures; "
+        f"robustness suite mean accuracy {robustness['mean_accuracy']:.4f} over {len(VARIANTS)} variants"
+    )
+
+
+if __name__ == "__main__":
+    run_main(main, "ood")
