@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+
+from digits.ood.variants import VARIANTS
 from tests.integration.conftest import PAYLOADS
 from tests.integration.pipeline_repo import PipelineRepo
 from tests.support import MNIST_FILES, MirrorServer
@@ -16,6 +19,9 @@ OUTPUTS = [
     "metrics/train/metrics.json",
     "metrics/train/plots/metrics/train/loss.tsv",
     "metrics/train/plots/metrics/val/acc.tsv",
+    "metrics/ood.json",
+    "metrics/plots/robustness.json",
+    "metrics/plots/variants.png",
 ]
 
 
@@ -28,6 +34,28 @@ def test_full_repro_runs_every_stage_and_writes_every_output(baseline: tuple[Pip
         assert (repo.path / "data/raw" / name).read_bytes() == PAYLOADS[name]
     metrics = json.loads((repo.path / "metrics/test.json").read_text())
     assert metrics["n_images"] == 200 and 0.0 <= metrics["accuracy"] <= 1.0
+
+
+def test_ood_stage_reports_uci_digits_and_every_variant(baseline: tuple[PipelineRepo, set[str]]) -> None:
+    repo, _ = baseline
+    ood = json.loads((repo.path / "metrics/ood.json").read_text())
+    assert ood["uci"]["n_images"] == 1797 and 0.0 <= ood["uci"]["accuracy"] <= 1.0  # scikit-learn's digits, all
+    assert sorted(ood["uci"]["per_class_recall"]) == [str(d) for d in range(10)]
+    assert list(ood["uci"]["other_upscalings"]) == ["bilinear_4x"]
+    variants = ood["robustness"]["variants"]
+    assert list(variants) == list(VARIANTS)
+    assert ood["robustness"]["mean_accuracy"] == pytest.approx(sum(variants.values()) / len(variants), abs=1e-6)
+    rows = json.loads((repo.path / "metrics/plots/robustness.json").read_text())
+    assert rows == [{"variant": name, "accuracy": score} for name, score in variants.items()]
+    shown = json.loads(repo.run("dvc", "metrics", "show", "--json", check=True).output)
+    assert "metrics/ood.json" in json.dumps(shown)  # a top-level metric: `dvc metrics diff` and `exp show` see it
+
+
+def test_ood_key_reruns_only_ood(repo: PipelineRepo) -> None:
+    repo.edit_params({"ood": {"seed": 1}})
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"ood"}
 
 
 def test_second_repro_runs_nothing(repo: PipelineRepo) -> None:
@@ -66,6 +94,7 @@ def test_metrics_diff_reports_the_changed_metric(repo: PipelineRepo) -> None:
     diff = json.loads(repo.run("dvc", "metrics", "diff", "--json", check=True).output)
     changed = diff["metrics/test.json"]
     assert "loss" in changed and changed["loss"]["old"] != changed["loss"]["new"]
+    assert "uci.accuracy" in diff["metrics/ood.json"] or "robustness.mean_accuracy" in diff["metrics/ood.json"]
     params = json.loads(repo.run("dvc", "params", "diff", "--json", check=True).output)
     assert list(params["params.yaml"]) == ["train.lr"]
     assert params["params.yaml"]["train.lr"]["old"] == old_lr and params["params.yaml"]["train.lr"]["new"] == old_lr * 4

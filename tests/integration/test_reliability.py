@@ -57,9 +57,10 @@ def test_model_of_another_architecture(repo: PipelineRepo) -> None:
     assert_stage_refuses(repo, "evaluate", "models/model.pt", "do not fit the architecture")
 
 
-def test_garbage_model_file(repo: PipelineRepo) -> None:
+@pytest.mark.parametrize("stage", ["evaluate", "ood"])
+def test_garbage_model_file(repo: PipelineRepo, stage: str) -> None:
     (repo.path / "models/model.pt").write_bytes(b"\x00garbage" * 1000)
-    assert_stage_refuses(repo, "evaluate", "models/model.pt", "unreadable or corrupt")
+    assert_stage_refuses(repo, stage, "models/model.pt", "unreadable or corrupt")
 
 
 @pytest.mark.parametrize(
@@ -69,6 +70,7 @@ def test_garbage_model_file(repo: PipelineRepo) -> None:
         ("preprocess", "preprocess", "std", -1, "preprocess.std: must be > 0"),
         ("train", "train", "model", "resnet", "train.model: must be one of 'mlp', 'cnn'"),
         ("evaluate", "evaluate", "batch_size", 0, "evaluate.batch_size: must be >= 1"),
+        ("ood", "ood", "seed", "zero", "ood.seed: must be int, got str 'zero'"),
     ],
 )
 def test_bad_params_stop_the_stage_before_any_work(

@@ -2,8 +2,9 @@
 
 import torch
 
-from digits.augment import Augmentation, random_shift
+from digits.augment import Augmentation
 from digits.data import Normalization
+from digits.image_ops import random_shift
 
 
 def dot_images(n: int) -> torch.Tensor:

@@ -1,0 +1,88 @@
+"""Train the default params once per seed as DVC experiments, then print each seed's figures and
+the mean +- sd: accuracy claims rest on seeds 0-4, never on one run.
+
+    python scripts/seeds.py              # queue seed-0 ... seed-4, run them one at a time, summarize
+    python scripts/seeds.py --summary    # only summarize the seed-N experiments already run
+
+Each seed is `dvc exp run --queue -n seed-N -S train.seed=N` on the workspace as it is, run by
+`dvc queue start -j 1` (one at a time: two trainings on two cores would only slow each other);
+the figures come from `dvc exp show --json`, so they are the experiments' own metrics files.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+SEEDS = range(5)
+# (column, metrics file, key path): what each seed reports
+FIGURES = [
+    ("MNIST test", "metrics/test.json", ("accuracy",)),
+    ("UCI digits", "metrics/ood.json", ("uci", "accuracy")),
+    ("robustness mean", "metrics/ood.json", ("robustness", "mean_accuracy")),
+]
+
+
+def dvc(*args: str) -> str:
+    return subprocess.run(["dvc", *args], check=True, capture_output=True, text=True).stdout
+
+
+def queue_and_run(seeds: range) -> None:
+    existing = {record["name"] for record in experiments()}
+    stale = [f"seed-{seed}" for seed in seeds if f"seed-{seed}" in existing]
+    if stale:
+        dvc("exp", "remove", *stale)
+    for seed in seeds:
+        dvc("exp", "run", "--queue", "-n", f"seed-{seed}", "-S", f"train.seed={seed}")
+    dvc("queue", "start", "-j", "1")
+    while True:  # `dvc queue start` returns at once; its worker runs the experiments in the background
+        status = dvc("queue", "status")
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(10)
+    if "Failed" in status:
+        sys.exit(f"seeds: an experiment failed (see `dvc queue logs NAME`):\n{status}")
+
+
+def experiments() -> Iterator[dict[str, Any]]:
+    """The experiments of the workspace's commit in `dvc exp show --json` (DVC 3 nests them)."""
+    for baseline in json.loads(dvc("exp", "show", "--json")):
+        for experiment in baseline.get("experiments") or []:
+            yield from experiment.get("revs", [])
+
+
+def figure(record: dict[str, Any], path: str, keys: tuple[str, ...]) -> float:
+    value = record["data"]["metrics"][path]["data"]
+    for key in keys:
+        value = value[key]
+    return float(value)
+
+
+def summarize(seeds: range) -> None:
+    found = {record["name"]: record for record in experiments() if record.get("name")}
+    missing = [f"seed-{seed}" for seed in seeds if f"seed-{seed}" not in found]
+    if missing:
+        sys.exit(f"seeds: no experiment named {', '.join(missing)}; run `python scripts/seeds.py` first")
+    rows = {seed: [figure(found[f"seed-{seed}"], path, keys) for _, path, keys in FIGURES] for seed in seeds}
+    print(f"{'seed':>6}" + "".join(f"{name:>18}" for name, _, _ in FIGURES))
+    for seed, values in rows.items():
+        print(f"{seed:>6}" + "".join(f"{v:>17.2%} " for v in values))
+    columns = list(zip(*rows.values(), strict=True))
+    print(f"{'mean':>6}" + "".join(f"{statistics.mean(c):>17.2%} " for c in columns))
+    print(f"{'sd':>6}" + "".join(f"{statistics.stdev(c):>17.2%} " for c in columns))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summary", action="store_true", help="only summarize experiments already run")
+    if not parser.parse_args().summary:
+        queue_and_run(SEEDS)
+    summarize(SEEDS)
+
+
+if __name__ == "__main__":
+    main()
