@@ -67,6 +67,7 @@ class TrainParams:
     elastic: float = bounds(ge=0, le=5)  # pixels: size of a smooth random wobble
     speckle: float = bounds(ge=0, le=0.5)  # largest share of an image's pixels set to ink or background
     blur: float = bounds(ge=0, le=1)  # share of images blurred (blended towards a 1 px Gaussian)
+    plain_epochs: int = bounds(ge=0, le=1000)  # last epochs with only max_shift, max_rotation and max_scale
     ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
     seed: int = bounds(ge=0)
     device: Device

@@ -75,7 +75,11 @@ def init_model(params: TrainParams) -> nn.Module:
     return build_model(params.model, model_args(params))
 
 
-def augmentation(params: TrainParams, norm: Normalization) -> Augmentation:
+def augmentation(params: TrainParams, norm: Normalization, epoch: int) -> Augmentation:
+    """The epoch's augmentation: in the last `params.plain_epochs` epochs only the shifts, rotations
+    and zooms (MNIST's own variety), so training ends on images like the ones it is judged on."""
+    if epoch > params.epochs - params.plain_epochs:
+        return Augmentation(params.max_shift, params.max_rotation, params.max_scale, norm)
     return Augmentation(
         params.max_shift,
         params.max_rotation,
@@ -161,13 +165,14 @@ def fit(
         make_schedule(optimizer, params, params.epochs * (len(labels) // params.batch_size)),
         AveragedModel(model, multi_avg_fn=ema, use_buffers=True) if params.ema_decay else None,
         torch.Generator().manual_seed(params.seed),
-        augmentation(params, train.norm),
+        augmentation(params, train.norm, 1),
         params.amp and device.type == "cuda",
         world,
     )
     scored = trainer.averaged.module if trainer.averaged else model  # the weights validated and kept
     history, best_state = History(), {}
     for epoch in range(1, params.epochs + 1):
+        trainer.augmentation = augmentation(params, train.norm, epoch)
         start = time.perf_counter()
         train_loss, train_acc = train_epoch(trainer, images, labels, params, f"epoch {epoch}/{params.epochs}")
         val_loss, val_acc = validate(scored, val, params.batch_size * 8, device, world)

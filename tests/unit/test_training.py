@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from digits.augment import Augmentation
 from digits.data import Normalization, build_splits
 from digits.evaluation import loss_and_accuracy
 from digits.params import TrainParams, load_params
-from digits.training import fit, init_model
+from digits.training import augmentation, fit, init_model
 from tests.support import synthetic_digits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +73,12 @@ def test_fit_keeps_the_best_validation_epoch(splits: dict[str, object]) -> None:
     assert history.best_epoch == best.epoch
     val = splits["val"]
     assert loss_and_accuracy(model, val.images, val.labels, 64, CPU)[1] == pytest.approx(best.val_acc)
+
+
+def test_the_last_plain_epochs_keep_only_shift_rotation_and_zoom() -> None:
+    params = small(epochs=5, plain_epochs=2, box_fill=0.3, speckle=0.05, elastic=1.0, max_shear=10.0)
+    norm = Normalization(0.1, 0.3)
+    styled = [augmentation(params, norm, epoch) for epoch in (1, 2, 3)]
+    plain = [augmentation(params, norm, epoch) for epoch in (4, 5)]
+    assert all(a.box_fill == 0.3 and a.speckle == 0.05 and a.elastic == 1.0 for a in styled)
+    assert all(a == Augmentation(params.max_shift, params.max_rotation, params.max_scale, norm) for a in plain)
