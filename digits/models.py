@@ -80,7 +80,13 @@ def count_parameters(model: nn.Module) -> int:
 
 @torch.no_grad()
 def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
-    """(N, 1, 28, 28) normalized images -> (N, 10) float32 logits on the CPU, in eval mode."""
-    model.eval()
-    chunks = [model(images[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)]
+    """(N, 1, 28, 28) normalized images -> (N, 10) float32 logits on the CPU, in eval mode.
+
+    Channels-last (NHWC), as in training: convolutions run about twice as fast so on the CPU.
+    """
+    model.eval().to(memory_format=torch.channels_last)
+    chunks = [
+        model(images[i : i + batch_size].to(device, memory_format=torch.channels_last)).float().cpu()
+        for i in range(0, len(images), batch_size)
+    ]
     return torch.cat(chunks) if chunks else torch.empty(0, NUM_CLASSES)
