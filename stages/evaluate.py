@@ -1,11 +1,10 @@
 """DVC stage `evaluate`: score the trained model on the held-out test split, write metrics/."""
 
 from digits.atomic import write_json
-from digits.checkpoint import load_checkpoint
-from digits.data import load_split
-from digits.errors import PipelineError, run_main
+from digits.errors import run_main
 from digits.evaluation import classification_metrics
 from digits.figures import error_grid, save_png
+from digits.loading import load_model_and_test
 from digits.models import predict_logits
 from digits.params import EvaluateParams, load_params
 from digits.paths import project_paths
@@ -18,13 +17,7 @@ def main() -> None:
     params: EvaluateParams = load_params(paths.params, "evaluate")
     device = resolve_device(params.device, "evaluate.device")
     configure_torch("auto")
-    checkpoint = load_checkpoint(paths.model)
-    test = load_split(paths.split("test"))
-    if test.norm != checkpoint.norm:
-        raise PipelineError(
-            f"{paths.model}: trained on inputs normalized with {checkpoint.norm}, but "
-            f"{paths.split('test')} uses {test.norm}; run `dvc repro` to bring them in line"
-        )
+    checkpoint, test = load_model_and_test(paths)
     logits = predict_logits(checkpoint.model.to(device), test.images, params.batch_size, device)  # (N, 10)
     probabilities = logits.softmax(1)
     bins, ece = calibration(probabilities, test.labels, params.calibration_bins)

@@ -5,10 +5,9 @@ files); the robustness suite varies MNIST's test digits. Both are reported, neve
 """
 
 from digits.atomic import write_json
-from digits.checkpoint import load_checkpoint
-from digits.data import load_split
-from digits.errors import PipelineError, run_main
+from digits.errors import run_main
 from digits.figures import save_png, variant_grid
+from digits.loading import load_model_and_test
 from digits.ood.suite import robustness_metrics, robustness_rows, uci_metrics
 from digits.ood.variants import VARIANTS, make_variant
 from digits.params import OodParams, load_params
@@ -24,13 +23,7 @@ def main() -> None:
     params: OodParams = load_params(paths.params, "ood")
     device = resolve_device(params.device, "ood.device")
     configure_torch("auto")
-    checkpoint = load_checkpoint(paths.model)
-    test = load_split(paths.split("test"))
-    if test.norm != checkpoint.norm:
-        raise PipelineError(
-            f"{paths.model}: trained on inputs normalized with {checkpoint.norm}, but "
-            f"{paths.split('test')} uses {test.norm}; run `dvc repro` to bring them in line"
-        )
+    checkpoint, test = load_model_and_test(paths)
     model = checkpoint.model.to(device)
     uci = uci_metrics(model, checkpoint.norm, params.batch_size, device)
     robustness = robustness_metrics(model, test, params.seed, params.batch_size, device)
