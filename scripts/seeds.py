@@ -3,6 +3,7 @@ the mean +- sd: accuracy claims rest on seeds 0-4, never on one run.
 
     python scripts/seeds.py              # queue seed-0 ... seed-4, run them one at a time, summarize
     python scripts/seeds.py --summary    # only summarize the seed-N experiments already run
+    python scripts/seeds.py --summary --rev REV   # ... those run on commit REV (default: HEAD)
 
 Each seed is `dvc exp run --queue -n seed-N -S train.seed=N` on the workspace as it is, run by
 `dvc queue start -j 1` (one at a time: two trainings on two cores would only slow each other);
@@ -33,7 +34,7 @@ def dvc(*args: str) -> str:
 
 
 def queue_and_run(seeds: range) -> None:
-    existing = {record["name"] for record in experiments()}
+    existing = {record["name"] for record in experiments("HEAD")}
     stale = [f"seed-{seed}" for seed in seeds if f"seed-{seed}" in existing]
     if stale:
         dvc("exp", "remove", *stale)
@@ -49,11 +50,13 @@ def queue_and_run(seeds: range) -> None:
         sys.exit(f"seeds: an experiment failed (see `dvc queue logs NAME`):\n{status}")
 
 
-def experiments() -> Iterator[dict[str, Any]]:
-    """The experiments of the workspace's commit in `dvc exp show --json` (DVC 3 nests them)."""
-    for baseline in json.loads(dvc("exp", "show", "--json")):
+def experiments(rev: str) -> Iterator[dict[str, Any]]:
+    """The finished experiments based on commit `rev`, from `dvc exp show --json` (DVC 3 nests them).
+    A queued or running one is left out: until it ends, it shows its baseline's metrics."""
+    for baseline in json.loads(dvc("exp", "show", "--json", "--rev", rev)):
         for experiment in baseline.get("experiments") or []:
-            yield from experiment.get("revs", [])
+            if (experiment.get("executor") or {}).get("state", "success") == "success":
+                yield from experiment.get("revs", [])
 
 
 def figure(record: dict[str, Any], path: str, keys: tuple[str, ...]) -> float:
@@ -63,11 +66,11 @@ def figure(record: dict[str, Any], path: str, keys: tuple[str, ...]) -> float:
     return float(value)
 
 
-def summarize(seeds: range) -> None:
-    found = {record["name"]: record for record in experiments() if record.get("name")}
+def summarize(seeds: range, rev: str) -> None:
+    found = {record["name"]: record for record in experiments(rev) if record.get("name")}
     missing = [f"seed-{seed}" for seed in seeds if f"seed-{seed}" not in found]
     if missing:
-        sys.exit(f"seeds: no experiment named {', '.join(missing)}; run `python scripts/seeds.py` first")
+        sys.exit(f"seeds: no finished experiment named {', '.join(missing)}; run `python scripts/seeds.py` first")
     rows = {seed: [figure(found[f"seed-{seed}"], path, keys) for _, path, keys in FIGURES] for seed in seeds}
     print(f"{'seed':>6}" + "".join(f"{name:>18}" for name, _, _ in FIGURES))
     for seed, values in rows.items():
@@ -80,9 +83,11 @@ def summarize(seeds: range) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--summary", action="store_true", help="only summarize experiments already run")
-    if not parser.parse_args().summary:
+    parser.add_argument("--rev", default="HEAD", help="the commit the experiments were run on (with --summary)")
+    args = parser.parse_args()
+    if not args.summary:
         queue_and_run(SEEDS)
-    summarize(SEEDS)
+    summarize(SEEDS, args.rev)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """`dvc exp run -S`, a queued grid and `dvc exp show` on the real pipeline (small synthetic data)."""
 
 import json
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from tests.integration.pipeline_repo import PipelineRepo
+import pytest
+
+from tests.integration.pipeline_repo import ROOT, PipelineRepo
 
 
 def experiments(show_json: str) -> Iterator[dict[str, Any]]:
@@ -49,3 +52,18 @@ def test_queued_grid(repo: PipelineRepo) -> None:
     assert "Failed" not in status, status
     shown = repo.run("dvc", "exp", "show", "--json", check=True).output
     assert sorted(params_and_metrics(record)[0]["train"]["lr"] for record in experiments(shown)) == [0.001, 0.03]
+
+
+def test_seed_sweep_script_prints_each_seed_and_the_mean(repo: PipelineRepo) -> None:
+    """scripts/seeds.py, the README's command for accuracy claims: seeds 0-4 queued, run and summarized."""
+    run = repo.run(sys.executable, str(ROOT / "scripts" / "seeds.py"), timeout=900)
+    assert run.returncode == 0, run.output
+    lines = run.output.strip().splitlines()
+    assert lines[-8].split() == ["seed", "MNIST", "test", "UCI", "digits", "robustness", "mean"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[-7:]}
+    assert list(rows) == ["0", "1", "2", "3", "4", "mean", "sd"]
+    assert all(len(values) == 3 and all(v.endswith("%") for v in values) for values in rows.values())
+    tests = [float(rows[str(seed)][0].rstrip("%")) for seed in range(5)]
+    assert float(rows["mean"][0].rstrip("%")) == pytest.approx(sum(tests) / 5, abs=0.006)
+    again = repo.run(sys.executable, str(ROOT / "scripts" / "seeds.py"), "--summary", check=True)
+    assert again.output.strip().splitlines()[-7:] == lines[-7:]  # the same experiments, read back
