@@ -17,9 +17,8 @@ import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 
 from digits.data import Normalization
-from digits.image_ops import SIDE, apply_shift, box_filled, dilate, shift_draws
+from digits.image_ops import INK, SIDE, apply_shift, box_filled, dilate, shift_draws
 
-INK = 0.25  # a pixel (0..1) above this counts as ink when measuring a digit's box
 CONTROL = 4  # the elastic wobble: a 4x4 grid of random offsets per axis, interpolated bicubically
 BLUR_SIGMA = 1.0  # pixels: the Gaussian that blurred images are blended towards
 # Rows of the draws: 12 scalars per image, the elastic control offsets, a uniform per pixel (speckle).

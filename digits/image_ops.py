@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torchvision.ops import roi_align
 
 SIDE, BOX = 28, 20  # image side; MNIST's digit box, which box-filling stretches the ink box to
+INK = 0.25  # a pixel (0..1 of full ink) above this counts as ink when measuring a digit's box
 
 
 def shift_draws(n: int, max_shift: int, generator: torch.Generator) -> torch.Tensor:

@@ -16,10 +16,10 @@ from skimage.morphology import dilation, disk, erosion
 from skimage.util import random_noise
 
 from digits.idx import IMAGE_SIDE
+from digits.image_ops import INK, ink_boxes
 
 Variant = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 BOX = 20  # MNIST's digit box; box-normalizing stretches the ink's bounding box to fill it
-INK = 0.25  # a pixel brighter than this counts as ink when measuring a digit's bounding box
 SLANT = 20.0  # degrees of shear (x moves by tan(20 deg) = 0.36 px per row)
 ROTATION = (15, 25)  # degrees, either way
 SMALL, LARGE = 0.6, 1.3  # zoom factors about the centre (MNIST's 20 px box becomes 12 or 26 px)
@@ -29,23 +29,14 @@ SPECKLE = 0.05  # fraction of pixels set to ink or background (salt and pepper)
 GAPS, GAP_SIDE = 3, 2  # broken strokes: this many GAP_SIDE x GAP_SIDE holes on ink pixels
 
 
-def ink_box(image: torch.Tensor) -> tuple[int, int, int, int]:
-    """(top, left, height, width) of the pixels above INK in a (1, 28, 28) image (whole image if none)."""
-    mask = image[0] > INK
-    if not mask.any():
-        return 0, 0, IMAGE_SIDE, IMAGE_SIDE
-    rows, cols = mask.any(1).nonzero().flatten(), mask.any(0).nonzero().flatten()
-    return int(rows[0]), int(cols[0]), int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
-
-
 def box_normalized(pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Each digit's ink box stretched to fill the 20x20 box (aspect ratio not kept), centred in 28x28,
     as forms and postal pipelines normalize digits: a thin 1 becomes a square block."""
     margin = (IMAGE_SIDE - BOX) // 2
     out = torch.zeros_like(pixels)
-    for i, image in enumerate(pixels):
-        top, left, height, width = ink_box(image)
-        out[i, :, margin:-margin, margin:-margin] = TF.resized_crop(image, top, left, height, width, [BOX, BOX])
+    for i, (top, left, bottom, right) in enumerate(ink_boxes(pixels[:, 0] > INK).int().tolist()):
+        crop = TF.resized_crop(pixels[i], top, left, bottom - top, right - left, [BOX, BOX])
+        out[i, :, margin:-margin, margin:-margin] = crop
     return out.clamp_(0, 1)
 
 

@@ -6,7 +6,15 @@ import inspect
 import pytest
 import torch
 
-from digits.ood.variants import GAP_SIDE, GAPS, SPECKLE, VARIANTS, ink_box, make_variant
+from digits.image_ops import INK, ink_boxes
+from digits.ood.variants import GAP_SIDE, GAPS, SPECKLE, VARIANTS, make_variant
+
+
+def ink_box(image: torch.Tensor) -> tuple[int, ...]:
+    """(top, left, height, width) of the ink in a (1, 28, 28) image."""
+    top, left, bottom, right = ink_boxes(image > INK)[0].int().tolist()
+    return top, left, bottom - top, right - left
+
 
 SEEDED = {"off_centre", "rotated", "speckled", "broken"}  # the variants that draw random numbers
 
