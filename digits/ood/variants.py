@@ -16,10 +16,9 @@ from skimage.morphology import dilation, disk, erosion
 from skimage.util import random_noise
 
 from digits.idx import IMAGE_SIDE
-from digits.image_ops import INK, ink_boxes
+from digits.image_ops import BOX, INK, ink_boxes
 
 Variant = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-BOX = 20  # MNIST's digit box; box-normalizing stretches the ink's bounding box to fill it
 SLANT = 20.0  # degrees of shear (x moves by tan(20 deg) = 0.36 px per row)
 ROTATION = (15, 25)  # degrees, either way
 SMALL, LARGE = 0.6, 1.3  # zoom factors about the centre (MNIST's 20 px box becomes 12 or 26 px)
