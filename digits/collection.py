@@ -90,7 +90,7 @@ class Collection:
             if target.exists():
                 return Stored(f"{label}/{name}", created=False)
             if self.max_files is not None and self.count() >= self.max_files:
-                raise CollectionError(409, f"the collection is full: it holds {self.max_files} pictures (--collect-max)")
+                raise CollectionError(409, f"the collection is full: {self.max_files} pictures (--collect-max)")
             try:
                 write_durably(target, data)
             except OSError as err:  # a full disk, a read-only folder: this request fails, the server goes on
