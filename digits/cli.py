@@ -11,7 +11,7 @@ from digits.errors import EXIT_USER_ERROR, run_main
 from digits.idx import NUM_CLASSES
 from digits.model_info import describe
 from digits.predict import run_predict
-from digits.serve.settings import MAX_BATCH, MAX_PIXELS, Settings
+from digits.serve.settings import COLLECT_MAX, MAX_BATCH, MAX_PIXELS, Settings
 
 DEFAULT_MODEL = Path("models/model.pt")
 
@@ -28,7 +28,10 @@ def predict_images(args: argparse.Namespace) -> None:
 def serve_model(args: argparse.Namespace) -> None:
     from digits.serve.server import serve  # FastAPI and uvicorn load only for this command
 
-    serve(args.model, args.host, args.port, Settings(max_batch=args.max_batch, max_pixels=args.max_pixels))
+    settings = Settings(
+        max_batch=args.max_batch, max_pixels=args.max_pixels, collect_dir=args.collect, collect_max=args.collect_max
+    )
+    serve(args.model, args.host, args.port, settings)
 
 
 def top_k(text: str) -> int:
@@ -81,6 +84,19 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
         default=MAX_PIXELS,
         metavar="N",
         help="refuse images of more pixels, from their header (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--collect",
+        type=Path,
+        metavar="DIR",
+        help="turn on POST /collect and the page's correction buttons: pictures go to DIR/<digit>/ (default: off)",
+    )
+    serve.add_argument(
+        "--collect-max",
+        type=positive,
+        default=COLLECT_MAX,
+        metavar="N",
+        help="with --collect: refuse new pictures once DIR holds N (default: %(default)s)",
     )
     serve.set_defaults(handler=serve_model)
 
