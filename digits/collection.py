@@ -94,7 +94,10 @@ class Collection:
         with self.locked():  # one writer at a time, across processes: the quota and labels stay exact
             for digit in DIGITS:
                 if digit != label and (self.root / str(digit) / name).exists():
-                    raise CollectionError(409, f"this picture is already collected as a {digit}: {digit}/{name}")
+                    article = "an" if digit == 8 else "a"
+                    raise CollectionError(
+                        409, f"this picture is already collected as {article} {digit}: {digit}/{name}"
+                    )
             target = self.root / str(label) / name
             if target.exists():
                 return Stored(f"{label}/{name}", created=False)

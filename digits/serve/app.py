@@ -30,7 +30,8 @@ from digits.serve.settings import Settings
 from digits.serve.upload import OPENAPI_BODY, image_bytes
 
 PAGE = Path(__file__).parent / "page"
-PAGE_ASSETS = {"style.css": "text/css", "app.js": "text/javascript"}  # served from memory, by name only
+SCRIPT = "text/javascript"
+PAGE_ASSETS = {"style.css": "text/css", "collect.js": SCRIPT, "app.js": SCRIPT}  # served from memory, by name only
 DECODE_THREADS = 2  # images decoded at once: bounds the memory of a burst of large uploads
 
 

@@ -53,6 +53,9 @@ def test_the_same_picture_under_another_label_is_a_409(tmp_path: Path) -> None:
     assert refused.value.status == 409
     assert str(refused.value) == f"this picture is already collected as a 3: {stored.path}"
     assert collection.count() == 1 and not (tmp_path / "5").exists()
+    eight = collection.store(picture(10), 8)
+    with pytest.raises(CollectionError, match=f"^this picture is already collected as an 8: {eight.path}$"):
+        collection.store(picture(10), 2)
 
 
 @pytest.mark.parametrize("label", [-1, 10, 42])
