@@ -79,10 +79,14 @@ def digit_one_png() -> bytes:
     return encode(Image.fromarray(gray))
 
 
-def encode_form(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
-    """A multipart/form-data body with one file field, and its boundary."""
+def encode_form(field: str, filename: str, data: bytes, texts: dict[str, str] | None = None) -> tuple[bytes, str]:
+    """A multipart/form-data body with one file field (after the text fields `texts`), and its boundary."""
     boundary = "digits-test-boundary"
-    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in (texts or {}).items()
+    )
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
     head += "Content-Type: application/octet-stream\r\n\r\n"
     return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), boundary
 
