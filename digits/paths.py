@@ -19,6 +19,7 @@ ERRORS_IMAGE = "metrics/plots/errors.png"  # the most confidently wrong test dig
 OOD_METRICS = "metrics/ood.json"  # UCI digits: accuracy, per-class recall; robustness suite: accuracy per variant
 ROBUSTNESS_PLOT = "metrics/plots/robustness.json"  # one {variant, accuracy} row per variant
 VARIANTS_IMAGE = "metrics/plots/variants.png"  # test digits under each variant of the suite
+COLLECTED_DIR = "data/collected"  # corrected digits: <digit>/<sha256>.png (`digits collect`, `digits serve --collect`)
 
 
 @dataclass(frozen=True)
