@@ -10,6 +10,7 @@ PARAMS = "params.yaml"
 RAW_DIR = "data/raw"  # decompressed IDX files, one per name in params.MNIST_FILES
 PROCESSED_DIR = "data/processed"  # train.pt, val.pt, test.pt
 SPLITS = ("train", "val", "test")
+COLLECTED_DIR = "data/collected"  # pictures people corrected or imported: <digit>/<sha256>.png (`dvc add`)
 MODEL = "models/model.pt"
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
 TEST_METRICS = "metrics/test.json"  # accuracy, loss, ECE, macro and per-class precision/recall/F1
@@ -19,7 +20,6 @@ ERRORS_IMAGE = "metrics/plots/errors.png"  # the most confidently wrong test dig
 OOD_METRICS = "metrics/ood.json"  # UCI digits: accuracy, per-class recall; robustness suite: accuracy per variant
 ROBUSTNESS_PLOT = "metrics/plots/robustness.json"  # one {variant, accuracy} row per variant
 VARIANTS_IMAGE = "metrics/plots/variants.png"  # test digits under each variant of the suite
-COLLECTED_DIR = "data/collected"  # corrected digits: <digit>/<sha256>.png (`digits collect`, `digits serve --collect`)
 
 
 @dataclass(frozen=True)
