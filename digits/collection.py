@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from digits.data import Normalization, Split, make_split
 from digits.errors import PipelineError
 from digits.idx import IMAGE_SIDE
 
@@ -79,8 +80,12 @@ class Collection:
                     stale.unlink()
 
     def pictures(self) -> list[tuple[Path, int]]:
-        """(file, label) of every stored picture, sorted by label then name; hidden files skipped."""
-        return [(path, digit) for digit in DIGITS for path in sorted(self.root.glob(f"{digit}/[!.]*"))]
+        return self.pictures_in(self.root)
+
+    @staticmethod
+    def pictures_in(root: Path) -> list[tuple[Path, int]]:
+        """(file, label) of every picture under `root`, sorted by label then name; hidden files skipped."""
+        return [(path, digit) for digit in DIGITS for path in sorted(root.glob(f"{digit}/[!.]*"))]
 
     def count(self) -> int:
         return sum(1 for _ in self.pictures())
@@ -151,3 +156,17 @@ def read_picture(path: Path) -> np.ndarray:
         if image.mode != "L" or image.size != (IMAGE_SIDE, IMAGE_SIDE):
             raise PipelineError(f"{where}: not a 28x28 grayscale PNG ({image.mode} {image.size[0]}x{image.size[1]})")
         return np.asarray(image, dtype=np.uint8)
+
+
+def collected_splits(root: Path, holdout: float, norm: Normalization) -> dict[str, Split]:
+    """The collected pictures under `root` (none when it is missing), normalized like MNIST and split
+    into "train" and "holdout" by each picture's content hash: holdout_share(name) < `holdout`."""
+    pictures = [(read_picture(path), label, path.name) for path, label in Collection.pictures_in(root)]
+    splits = {}
+    for name, held in (("train", False), ("holdout", True)):
+        chosen = [(pixels, label) for pixels, label, file in pictures if (holdout_share(file) < holdout) == held]
+        images = (
+            np.stack([pixels for pixels, _ in chosen]) if chosen else np.zeros((0, IMAGE_SIDE, IMAGE_SIDE), np.uint8)
+        )
+        splits[name] = make_split(images, np.array([label for _, label in chosen], dtype=np.int64), norm)
+    return splits

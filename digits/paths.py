@@ -11,6 +11,8 @@ RAW_DIR = "data/raw"  # decompressed IDX files, one per name in params.MNIST_FIL
 PROCESSED_DIR = "data/processed"  # train.pt, val.pt, test.pt
 SPLITS = ("train", "val", "test")
 COLLECTED_DIR = "data/collected"  # pictures people corrected or imported: <digit>/<sha256>.png (`dvc add`)
+COLLECTED_SPLITS_DIR = "data/processed_collected"  # train.pt, holdout.pt: the collected pictures, normalized
+COLLECTED_SPLITS = ("train", "holdout")
 MODEL = "models/model.pt"
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
 TEST_METRICS = "metrics/test.json"  # accuracy, loss, ECE, macro and per-class precision/recall/F1
@@ -41,6 +43,14 @@ class ProjectPaths:
     def split(self, name: str) -> Path:
         assert name in SPLITS, name
         return self.root / PROCESSED_DIR / f"{name}.pt"
+
+    @property
+    def collected_dir(self) -> Path:
+        return self.root / COLLECTED_DIR
+
+    def collected_split(self, name: str) -> Path:
+        assert name in COLLECTED_SPLITS, name
+        return self.root / COLLECTED_SPLITS_DIR / f"{name}.pt"
 
     @property
     def model(self) -> Path:
