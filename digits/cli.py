@@ -3,6 +3,7 @@ import corrected digits (`collect`)."""
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from digits.idx import NUM_CLASSES
 from digits.model_info import describe
 from digits.paths import COLLECTED_DIR
 from digits.predict import run_predict
-from digits.serve.settings import COLLECT_MAX, MAX_BATCH, MAX_PIXELS, Settings
+from digits.serve.settings import COLLECT_MAX, MAX_BATCH, MAX_DRAIN_DELAY, MAX_PIXELS, Settings
 
 DEFAULT_MODEL = Path("models/model.pt")
 
@@ -33,7 +34,7 @@ def serve_model(args: argparse.Namespace) -> None:
     settings = Settings(
         max_batch=args.max_batch, max_pixels=args.max_pixels, collect_dir=args.collect, collect_max=args.collect_max
     )
-    serve(args.model, args.host, args.port, settings)
+    serve(args.model, args.host, args.port, settings, args.workers, args.drain_delay)
 
 
 def collect_images(args: argparse.Namespace) -> None:
@@ -59,6 +60,23 @@ def positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return int(text)
+
+
+def worker_count(text: str) -> int:
+    """--workers: a number, or `auto`: one per core this process may run on."""
+    if text == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return positive(text)
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= MAX_DRAIN_DELAY:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds from 0 to {MAX_DRAIN_DELAY}, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +145,20 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
         default=COLLECT_MAX,
         metavar="N",
         help="with --collect: refuse new pictures once DIR holds N (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        metavar="N",
+        help="worker processes, forked after loading the model (gunicorn); `auto`: one per core (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--drain-delay",
+        type=seconds,
+        default=0.0,
+        metavar="S",
+        help="on SIGTERM, answer /health with 503 for S seconds before closing the socket (default: %(default)s)",
     )
     serve.set_defaults(handler=serve_model)
 

@@ -33,11 +33,12 @@ STALE_SECONDS = 60  # a temporary this old belongs to no live writer (a store ta
 
 
 class CollectionError(Exception):
-    """A picture that cannot be stored; `status` is the HTTP status the server answers with."""
+    """A picture that cannot be stored; `status` is the HTTP status the server answers with, `reason` the
+    refusal's name in the server's /metrics."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, reason: str) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.reason = status, reason
 
 
 def encode_png(pixels: np.ndarray) -> bytes:
@@ -93,7 +94,7 @@ class Collection:
     def store(self, pixels: np.ndarray, label: int) -> Stored:
         """Store a (28, 28) uint8 model view under its label; CollectionError when it cannot be."""
         if label not in DIGITS:
-            raise CollectionError(422, f"label must be a digit 0-9, not {label}")
+            raise CollectionError(422, f"label must be a digit 0-9, not {label}", "bad_label")
         data = encode_png(pixels)
         name = hashlib.sha256(data).hexdigest() + ".png"
         with self.locked():  # one writer at a time, across processes: the quota and labels stay exact
@@ -101,17 +102,21 @@ class Collection:
                 if digit != label and (self.root / str(digit) / name).exists():
                     article = "an" if digit == 8 else "a"
                     raise CollectionError(
-                        409, f"this picture is already collected as {article} {digit}: {digit}/{name}"
+                        409, f"this picture is already collected as {article} {digit}: {digit}/{name}", "label_conflict"
                     )
             target = self.root / str(label) / name
             if target.exists():
                 return Stored(f"{label}/{name}", created=False)
             if self.max_files is not None and self.count() >= self.max_files:
-                raise CollectionError(409, f"the collection is full: {self.max_files} pictures (--collect-max)")
+                raise CollectionError(
+                    409, f"the collection is full: {self.max_files} pictures (--collect-max)", "collection_full"
+                )
             try:
                 write_durably(target, data)
             except OSError as err:  # a full disk, a read-only folder: this request fails, the server goes on
-                raise CollectionError(507, f"cannot store the picture: {err.strerror or err}") from None
+                raise CollectionError(
+                    507, f"cannot store the picture: {err.strerror or err}", "storage_failed"
+                ) from None
         return Stored(f"{label}/{name}", created=True)
 
     @contextmanager

@@ -21,15 +21,37 @@ class RunningServer:
     process: subprocess.Popen[bytes]
     log: Path  # the server's stderr: the serving line, then one line per request
 
-    def rss_bytes(self) -> int:
-        """The server's resident memory now (Linux)."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
+    def workers(self) -> list[int]:
+        """The worker processes' ids (--workers N >= 2: gunicorn's forks; none with one process) (Linux)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return sorted(int(pid) for pid in children.split())
+
+    def wait_for_workers(self, count: int, timeout: float = 30) -> list[int]:
+        """The workers' ids once there are `count` (the serving line is logged before they are forked)."""
+        deadline = time.monotonic() + timeout
+        while len(self.workers()) != count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.workers())} workers, not {count}, after {timeout:g} s")
+            time.sleep(0.05)
+        return self.workers()
+
+    def rss_bytes(self, pid: int | None = None) -> int:
+        """The resident memory of the server (or of its process `pid`) now (Linux)."""
+        status = Path(f"/proc/{pid or self.process.pid}/status").read_text()
         return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
 
+    def private_bytes(self, pid: int) -> int:
+        """Memory only this process uses, not shared with the others (a fork's copied-on-write pages) (Linux)."""
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        return sum(int(kb) * 1024 for kb in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", rollup, re.M))
+
     def cpu_seconds(self) -> float:
-        """CPU time the server has used so far, user and system, all threads (Linux)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        """CPU time the server has used so far, user and system, all threads and workers (Linux)."""
+        total = 0
+        for pid in [self.process.pid, *self.workers()]:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_url(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:

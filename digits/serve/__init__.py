@@ -1,7 +1,9 @@
 """`digits serve`: the trained model behind an HTTP API and a drawing page (FastAPI on uvicorn).
 
-- server.py: load the model once, listen (loopback by default), run uvicorn
-- app.py: the routes (POST /predict, GET /health, /model, /, /docs)
+- server.py: load the model once, listen (loopback by default), run uvicorn (here, or in workers.py's forks)
+- workers.py: --workers N, gunicorn's master and its uvicorn workers; drain.py: graceful shutdown on SIGTERM
+- metrics.py: GET /metrics (Prometheus), across the workers (metrics_dir.py: prometheus-client's folder)
+- app.py: the routes (POST /predict, GET /health, /model, /metrics, /, /docs)
 - upload.py: the image in a request, as the raw body or the form field `file`
 - limits.py: the request body size limit; logs.py: one log line per request
 - batching.py: the images of concurrent requests in one forward pass

@@ -1,8 +1,9 @@
-"""The FastAPI app: POST /predict, POST /collect, GET /health, GET /model, the drawing page at / and the API
-docs at /docs."""
+"""The FastAPI app: POST /predict, POST /collect, GET /health, GET /model, GET /metrics, the drawing page at /
+and the API docs at /docs."""
 
 import base64
 import io
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,9 +24,11 @@ from digits.imageprep import BadImageError, model_view, to_model_input
 from digits.predict import probabilities
 from digits.serve.batching import MicroBatcher
 from digits.serve.collect import install_collect
+from digits.serve.drain import Drain
 from digits.serve.errors import ApiError, install_error_handlers
 from digits.serve.limits import BodyLimit
 from digits.serve.logs import RequestLog
+from digits.serve.metrics import BATCH_IMAGES, MODEL, install_metrics
 from digits.serve.settings import Settings
 from digits.serve.upload import OPENAPI_BODY, image_bytes
 
@@ -43,7 +46,8 @@ class Prediction(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: str  # "ok"; "draining" (with status 503) once the server is told to stop (SIGTERM)
+    worker: int  # the process id of the worker that answered (digits serve --workers N)
     forward_passes: int
     images: int
     collect: bool  # whether POST /collect stores pictures (digits serve --collect DIR): the page shows its buttons
@@ -56,16 +60,26 @@ def png_data_url(pixels: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings | None = None) -> FastAPI:
+def create_app(
+    checkpoint: Checkpoint, info: dict[str, Any], settings: Settings | None = None, drain: Drain | None = None
+) -> FastAPI:
     """`info` is what GET /model answers: the model file's description and its MD5. With settings.collect_dir,
-    the collection's folder is made (and swept) now: a PipelineError if it cannot be."""
-    settings = settings or Settings()
+    the collection's folder is made (and swept) now: a PipelineError if it cannot be. `drain` says when the
+    server is shutting down (/health answers 503 then)."""
+    settings, drain = settings or Settings(), drain or Drain()
     collection = Collection(settings.collect_dir, settings.collect_max) if settings.collect_dir else None
-    batcher = MicroBatcher(lambda images: probabilities(checkpoint.model, images), settings.max_batch)
     decoders = CapacityLimiter(DECODE_THREADS)
+
+    def classify(images: torch.Tensor) -> torch.Tensor:
+        BATCH_IMAGES.observe(len(images))
+        return probabilities(checkpoint.model, images)
+
+    batcher = MicroBatcher(classify, settings.max_batch)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # in each worker, after the fork: prometheus-client starts a forked process's values afresh
+        MODEL.labels(info.get("md5", ""), checkpoint.architecture).set(1)
         batcher.start()
         yield
         await batcher.stop()
@@ -109,11 +123,20 @@ def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings 
         return JSONResponse(answer)  # built directly: validating our own dict again costs time under load
 
     install_collect(app, collection, decode)
+    install_metrics(app)
 
-    @app.get("/health")
-    async def health() -> Health:
-        """200 while the model is loaded and answering; counts forward passes and the images in them."""
-        return Health(status="ok", forward_passes=batcher.passes, images=batcher.images, collect=collection is not None)
+    @app.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Draining"}})
+    async def health() -> JSONResponse:
+        """200 while the model is loaded and answering, 503 once the server is shutting down (SIGTERM);
+        counts this worker's forward passes and the images in them."""
+        answer = Health(
+            status="draining" if drain.draining else "ok",
+            worker=os.getpid(),
+            forward_passes=batcher.passes,
+            images=batcher.images,
+            collect=collection is not None,
+        )
+        return JSONResponse(answer.model_dump(), status_code=503 if drain.draining else 200)
 
     @app.get("/model")
     async def model() -> dict[str, Any]:

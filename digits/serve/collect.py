@@ -46,11 +46,15 @@ class Collected(BaseModel):
 def parse_label(value: str | UploadFile | None) -> int:
     """The form's `label`: one digit 0-9 (surrounding spaces allowed)."""
     if value is None:
-        raise ApiError(400, f"the multipart form has no field '{LABEL_FIELD}': the digit (0-9) the picture shows")
+        raise ApiError(
+            400, f"the multipart form has no field '{LABEL_FIELD}': the digit (0-9) the picture shows", "no_label"
+        )
     assert isinstance(value, str), value  # a form holds one file at most (read_form), and `file` has it
     if not re.fullmatch(r"[0-9]", value.strip()):
         shown = value if len(value) <= 20 else value[:20] + "..."
-        raise ApiError(422, f"{LABEL_FIELD} must be a digit 0-9, not {shown!r}")  # repr: one line, whatever it is
+        raise ApiError(
+            422, f"{LABEL_FIELD} must be a digit 0-9, not {shown!r}", "bad_label"
+        )  # repr: one line, whatever it is
     return int(value)
 
 
@@ -82,12 +86,12 @@ def install_collect(
         """Store a picture under the digit it shows: the form fields `file` and `label` (0-9).
         403 without --collect; 409 for a picture stored under another digit or a full collection."""
         if collection is None:
-            raise ApiError(403, OFF)
+            raise ApiError(403, OFF, "collect_off")
         data, label = await picture_and_label(request)
         pixels = await model_view(data)
         try:
             stored = await to_thread.run_sync(collection.store, pixels, label, limiter=writers)
         except CollectionError as err:
-            raise ApiError(err.status, str(err)) from None
+            raise ApiError(err.status, str(err), err.reason) from None
         answer = {"path": stored.path, "created": stored.created}
         return JSONResponse(answer, status_code=201 if stored.created else 200)

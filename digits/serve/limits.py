@@ -38,8 +38,9 @@ class BodyLimit:
             return
         declared = declared_length(scope)
         if declared is not None and not 0 <= declared <= self.limit:
-            status, message = (413, BodyTooLarge(self.limit).message) if declared > 0 else (400, "bad Content-Length")
-            await error_response(status, message)(scope, receive, send)
+            too_large = declared > 0
+            message = BodyTooLarge(self.limit).message if too_large else "bad Content-Length"
+            await error_response(413 if too_large else 400, message)(scope, receive, send)
             return
         received = 0
 

@@ -1,9 +1,11 @@
-"""`digits serve`: load the model once, listen (on loopback unless told otherwise), run uvicorn."""
+"""`digits serve`: load the model once, listen (on loopback unless told otherwise), run uvicorn: in this
+process, or in N worker processes forked from it (digits/serve/workers.py)."""
 
 import logging
 import os
 import socket
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import torch
@@ -15,7 +17,8 @@ from digits.errors import PipelineError
 from digits.idx import IMAGE_SIDE
 from digits.model_info import describe, file_md5
 from digits.predict import probabilities
-from digits.serve.app import create_app
+from digits.serve.drain import GRACE_SECONDS, Drain, DrainingServer
+from digits.serve.metrics_dir import metrics_folder
 from digits.serve.settings import Settings
 
 log = logging.getLogger("digits.serve")
@@ -50,18 +53,45 @@ def warm_up(checkpoint: Checkpoint) -> None:
     probabilities(checkpoint.model, torch.zeros(1, 1, IMAGE_SIDE, IMAGE_SIDE))
 
 
-def serve(model_path: Path, host: str, port: int, settings: Settings) -> None:
+def run_here(app: object, sock: socket.socket, drain: Drain) -> None:
+    """One process: uvicorn here, until SIGINT (KeyboardInterrupt, after a graceful shutdown) or SIGTERM
+    (drained, then return: exit status 0)."""
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        log_config=None,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACE_SECONDS,
+    )
+    DrainingServer(config, drain).run(sockets=[sock])
+
+
+def serve(model_path: Path, host: str, port: int, settings: Settings, workers: int = 1, drain_delay: float = 0) -> None:
     checkpoint = load_checkpoint(model_path)  # missing or broken: a PipelineError, before anything listens
     info = {**describe(checkpoint, model_path), "md5": file_md5(model_path)}
-    app = create_app(checkpoint, info, settings)  # a --collect folder that cannot be made: a PipelineError too
-    sock = listen(host, port)
-    configure_logging()
-    torch.set_num_threads(TORCH_THREADS)
-    warm_up(checkpoint)
-    config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", timeout_graceful_shutdown=5)
-    address, bound_port = sock.getsockname()[:2]
-    url = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
-    if settings.collect_dir:
-        log.info("collecting corrected digits in %s (at most %d pictures)", settings.collect_dir, settings.collect_max)
-    log.info("serving %s (md5 %s, %s) on %s", model_path, info["md5"], checkpoint.architecture, url)
-    uvicorn.Server(config).run(sockets=[sock])
+    with ExitStack() as stack:
+        if workers > 1:
+            stack.enter_context(metrics_folder())
+        # imported only now: prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first imported
+        from digits.serve.app import create_app
+        from digits.serve.workers import run_workers
+
+        drain = Drain(drain_delay)
+        app = create_app(checkpoint, info, settings, drain)  # a --collect folder that cannot be made: a PipelineError
+        app.state.drain = drain  # for the workers' uvicorn servers
+        sock = listen(host, port)
+        configure_logging()
+        torch.set_num_threads(TORCH_THREADS)
+        warm_up(checkpoint)  # before forking: the workers share what it loaded
+        address, bound_port = sock.getsockname()[:2]
+        url = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
+        if settings.collect_dir:
+            log.info(
+                "collecting corrected digits in %s (at most %d pictures)", settings.collect_dir, settings.collect_max
+            )
+        processes = f", {workers} worker processes" if workers > 1 else ""
+        log.info("serving %s (md5 %s, %s%s) on %s", model_path, info["md5"], checkpoint.architecture, processes, url)
+        if workers > 1:
+            run_workers(app, sock, workers, drain_delay)
+        else:
+            run_here(app, sock, drain)

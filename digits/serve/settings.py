@@ -11,6 +11,7 @@ MAX_PIXELS = 16_000_000
 # Pictures POST /collect may store: a page open to others cannot fill the disk. Each is a file of
 # 0.1-0.5 kB (a 4 kB block on most file systems), so 10,000 take about 40 MB.
 COLLECT_MAX = 10_000
+MAX_DRAIN_DELAY = 300  # seconds: --drain-delay is for a load balancer to notice, not to keep a server up
 
 
 @dataclass(frozen=True)

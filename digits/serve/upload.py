@@ -39,7 +39,7 @@ async def read_form(request: Request, field: str | None = None) -> tuple[bytes, 
     async with request.form(max_files=1, max_fields=10) as form:
         upload = form.get(FORM_FIELD)
         if not isinstance(upload, UploadFile):
-            raise ApiError(400, f"the multipart form has no file in a field named '{FORM_FIELD}'")
+            raise ApiError(400, f"the multipart form has no file in a field named '{FORM_FIELD}'", "no_file")
         return await upload.read(), form.get(field) if field else None
 
 
@@ -48,12 +48,12 @@ async def received(reading: Awaitable[T]) -> T:
     try:
         return await reading
     except ClientDisconnect:
-        raise ApiError(400, "the client closed the connection before sending the whole body") from None
+        raise ApiError(400, "the client closed the connection before sending the whole body", "client_left") from None
 
 
 def not_empty(data: bytes) -> bytes:
     if not data:
-        raise ApiError(400, "empty image: the upload has no bytes")
+        raise ApiError(400, "empty image: the upload has no bytes", "empty_image")
     return data
 
 

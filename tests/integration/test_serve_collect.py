@@ -97,9 +97,11 @@ def test_without_collect_it_is_refused(model_file: Path, tmp_path: Path) -> None
         assert request(server, "GET", "/health")[1]["collect"] is False
 
 
-def test_the_quota_is_exact_under_concurrent_stores(model_file: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # with 2, the workers share the folder (and its lock)
+def test_the_quota_is_exact_under_concurrent_stores(model_file: Path, tmp_path: Path, workers: str) -> None:
     folder = tmp_path / "collected"
-    with running_server(model_file, tmp_path / "server.log", ["--collect", str(folder), "--collect-max", "5"]) as s:
+    args = ["--collect", str(folder), "--collect-max", "5", "--workers", workers]
+    with running_server(model_file, tmp_path / "server.log", args) as s:
         with ThreadPoolExecutor(THREADS) as pool:
             statuses = Counter(status for status, _ in pool.map(lambda p: collect(s, p, "4"), distinct_digits(16)))
         assert statuses == {201: 5, 409: 11}
