@@ -92,7 +92,13 @@ def ink_signal(gray: np.ndarray) -> np.ndarray:
 
 def otsu_threshold(values: np.ndarray) -> float:
     """The level splitting `values` (>= 0) into two classes of least within-class variance (Otsu)."""
-    hist, edges = np.histogram(values, bins=256, range=(0.0, float(values.max())))
+    peak = float(values.max())
+    if peak > 0:  # the zeros (most of a digit's picture) all fall in bin 0: counted, not binned (4x faster)
+        ink = values[values > 0]
+        hist, edges = np.histogram(ink, bins=256, range=(0.0, peak))
+        hist[0] += values.size - ink.size
+    else:
+        hist, edges = np.histogram(values, bins=256, range=(0.0, peak))
     p = hist / hist.sum()
     below = np.cumsum(p)[:-1]  # weight of class 0 for each cut after bin k
     mass = np.cumsum(p * (edges[:-1] + edges[1:]) / 2)
@@ -100,6 +106,16 @@ def otsu_threshold(values: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (total * below - mass[:-1]) ** 2 / (below * (1 - below))
     return float(edges[np.nanargmax(between) + 1])
+
+
+def noise_floor(signal: np.ndarray, mask: np.ndarray) -> float:
+    """The 90th percentile of the pixels outside `mask` (signal >= 0; zeros are never in the mask): 0 when
+    zeros fill both places np.percentile would interpolate between, as on clean pictures, without sorting."""
+    outside = signal.size - int(np.count_nonzero(mask))
+    zeros = signal.size - int(np.count_nonzero(signal))
+    if 0.9 * (outside - 1) + 1 < zeros:  # the sorted values at floor and ceil of the 90% index are zeros
+        return 0.0
+    return float(np.percentile(signal[~mask], 90))
 
 
 def crop_to_ink(signal: np.ndarray) -> np.ndarray:
@@ -116,7 +132,7 @@ def crop_to_ink(signal: np.ndarray) -> np.ndarray:
     mask = signal > threshold
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     crop = signal[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    floor = min(float(np.percentile(signal[~mask], 90)), threshold / 2)
+    floor = min(noise_floor(signal, mask), threshold / 2)
     top = float(np.percentile(signal[mask], 99))  # the stroke core maps to 255
     return np.clip((crop - floor) / max(top - floor, 1e-6), 0, 1) * np.float32(255)
 
@@ -134,9 +150,14 @@ def thickness(ink: np.ndarray) -> int:
     """(h, w) bool -> the width in pixels of its thickest part: twice the 4-neighbour erosions that empty it."""
     steps = 0
     while ink.any():
-        padded = np.pad(ink, 1)
-        ink = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-        steps += 1
+        eroded = ink.copy()  # each pixel and its 4 neighbours, outside the picture counting as no ink
+        eroded[1:] &= ink[:-1]
+        eroded[:-1] &= ink[1:]
+        eroded[:, 1:] &= ink[:, :-1]
+        eroded[:, :-1] &= ink[:, 1:]
+        eroded[[0, -1]] = False
+        eroded[:, [0, -1]] = False
+        ink, steps = eroded, steps + 1
     return 2 * steps
 
 
