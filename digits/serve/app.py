@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
@@ -20,10 +19,11 @@ from pydantic import BaseModel
 
 from digits.checkpoint import Checkpoint
 from digits.collection import Collection
-from digits.imageprep import BadImageError, model_view, to_model_input
+from digits.imageprep import model_view, to_model_input
 from digits.predict import probabilities
 from digits.serve.batching import MicroBatcher
 from digits.serve.collect import install_collect
+from digits.serve.decoding import Decoder
 from digits.serve.drain import Drain
 from digits.serve.errors import ApiError, install_error_handlers
 from digits.serve.limits import BodyLimit
@@ -35,7 +35,6 @@ from digits.serve.upload import OPENAPI_BODY, image_bytes
 PAGE = Path(__file__).parent / "page"
 SCRIPT = "text/javascript"
 PAGE_ASSETS = {"style.css": "text/css", "collect.js": SCRIPT, "app.js": SCRIPT}  # served from memory, by name only
-DECODE_THREADS = 2  # images decoded at once: bounds the memory of a burst of large uploads
 
 
 class Prediction(BaseModel):
@@ -68,7 +67,7 @@ def create_app(
     server is shutting down (/health answers 503 then)."""
     settings, drain = settings or Settings(), drain or Drain()
     collection = Collection(settings.collect_dir, settings.collect_max) if settings.collect_dir else None
-    decoders = CapacityLimiter(DECODE_THREADS)
+    decoder = Decoder()
 
     def classify(images: torch.Tensor) -> torch.Tensor:
         BATCH_IMAGES.observe(len(images))
@@ -101,21 +100,17 @@ def create_app(
         pixels = model_view(data, settings.max_pixels)  # the same conversion as `digits predict`
         return pixels, to_model_input(pixels, checkpoint.norm)
 
+    def view(data: bytes) -> np.ndarray:
+        return model_view(data, settings.max_pixels)
+
     async def decode(data: bytes) -> np.ndarray:
-        """An upload -> (28, 28) uint8, in the decode threads (POST /collect)."""
-        try:
-            return await to_thread.run_sync(model_view, data, settings.max_pixels, limiter=decoders)
-        except BadImageError as err:
-            raise ApiError(422, str(err)) from None
+        """An upload -> (28, 28) uint8 (POST /collect); ApiError 422 when it cannot be read."""
+        return await decoder(view, data)
 
     @app.post("/predict", openapi_extra={"requestBody": OPENAPI_BODY}, response_model=Prediction)
     async def predict(request: Request, with_image: bool = False) -> JSONResponse:
         """Classify one image: the body itself (Content-Type image/...), or the form field `file`."""
-        data = await image_bytes(request)
-        try:
-            pixels, image = await to_thread.run_sync(prepare, data, limiter=decoders)
-        except BadImageError as err:
-            raise ApiError(422, str(err)) from None
+        pixels, image = await decoder(prepare, await image_bytes(request))
         probs = await batcher(image)  # (10,)
         answer = {"digit": int(probs.argmax()), "probability": float(probs.max()), "probabilities": probs.tolist()}
         if with_image:
