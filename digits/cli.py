@@ -63,8 +63,10 @@ def positive(text: str) -> int:
 
 
 def worker_count(text: str) -> int:
-    """--workers: a number, or `auto`: one per core this process may run on."""
+    """--workers: a number, or `auto`: one per core this process may run on (1 on Windows: no gunicorn)."""
     if text == "auto":
+        if sys.platform == "win32":
+            return 1
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return positive(text)
 
@@ -149,9 +151,10 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--workers",
         type=worker_count,
-        default=1,
+        default="auto",
         metavar="N",
-        help="worker processes, forked after loading the model (gunicorn); `auto`: one per core (default: %(default)s)",
+        help="worker processes, forked once the model is loaded (gunicorn); auto: one per core; 1: this process "
+        "serves (default: %(default)s)",
     )
     serve.add_argument(
         "--drain-delay",

@@ -8,6 +8,7 @@ are closed, and the requests in flight are finished, for at most GRACE_SECONDS; 
 SIGINT (Ctrl-C) skips the delay and ends with `digits: interrupted`, exit status 130, as before.
 """
 
+import os
 import signal
 import time
 from types import FrameType
@@ -37,11 +38,12 @@ class Drain:
 
 
 class DrainingServer(uvicorn.Server):
-    """uvicorn's server, with SIGTERM handled as above."""
+    """uvicorn's server, with SIGTERM handled as above. A worker (`parent` given) also drains when its
+    master is gone (killed by the OOM killer or SIGKILL): no worker serves on unsupervised."""
 
-    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
+    def __init__(self, config: uvicorn.Config, drain: Drain, parent: int | None = None) -> None:
         super().__init__(config)
-        self.drain = drain
+        self.drain, self.parent = drain, parent
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if sig != signal.SIGTERM:
@@ -51,7 +53,9 @@ class DrainingServer(uvicorn.Server):
         # would end killed by it instead of with exit status 0.
         self.drain.begin()
 
-    async def on_tick(self, counter: int) -> bool:
+    async def on_tick(self, counter: int) -> bool:  # every 0.1 s
+        if self.parent is not None and counter % 10 == 0 and os.getppid() != self.parent:
+            self.drain.begin()
         if self.drain.over():
             self.should_exit = True  # what uvicorn's own handler sets: its graceful shutdown follows
         return await super().on_tick(counter)

@@ -38,7 +38,7 @@ class DigitsWorker(UvicornWorker):
 
     async def _serve(self) -> None:
         self.config.app = self.wsgi
-        server = DrainingServer(self.config, self.wsgi.state.drain)
+        server = DrainingServer(self.config, self.wsgi.state.drain, parent=self.ppid)
         self._install_sigquit_handler()
         await server.serve(sockets=self.sockets)
         if not server.started:

@@ -48,7 +48,9 @@ def assert_whole(folder: Path) -> None:
 
 def test_a_server_killed_mid_burst_leaves_only_whole_pictures(model_file: Path, tmp_path: Path) -> None:
     folder, pictures = tmp_path / "collected", distinct_digits(60)
-    with running_server(model_file, tmp_path / "server.log", ["--collect", str(folder)]) as server:
+    # one process, so that SIGKILL ends everything serving at once (workers would drain: test_serve_workers.py)
+    args = ["--collect", str(folder), "--workers", "1"]
+    with running_server(model_file, tmp_path / "server.log", args) as server:
         with ThreadPoolExecutor(THREADS) as pool:
             stores = [pool.submit(collect, server, picture, str(i % 10)) for i, picture in enumerate(pictures)]
             for done, _ in enumerate(as_completed(stores)):

@@ -65,6 +65,23 @@ def test_a_killed_worker_is_replaced_and_the_other_answers_meanwhile(model_file:
     assert f"Worker (pid:{killed}) was sent SIGKILL!" in (tmp_path / "server.log").read_text()
 
 
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it to reap it (Linux)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_left_without_their_master_drain_and_exit(model_file: Path, tmp_path: Path) -> None:
+    with running_server(model_file, tmp_path / "server.log", ["--workers", "2"]) as server:
+        workers = server.wait_for_workers(2)
+        server.process.kill()  # SIGKILL: the master cannot stop them
+        server.process.wait()
+        assert all(running(pid) for pid in workers)
+        wait_until(lambda: not any(running(pid) for pid in workers), 20, "the workers exited")
+
+
 def metric(text: str, name: str, labels: str = "") -> float:
     """One sample's value in Prometheus text: `name{labels} value`; 0 when absent."""
     found = re.search(rf"^{re.escape(name)}{re.escape('{' + labels + '}' if labels else '')} (\S+)$", text, re.M)

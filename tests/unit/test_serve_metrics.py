@@ -88,7 +88,8 @@ def test_health_is_503_while_draining_and_predict_still_answers(model_file: Path
 def test_workers_and_drain_delay_options(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["serve", "--workers", "auto", "--drain-delay", "2.5"])
     assert (args.workers, args.drain_delay) == (len(os.sched_getaffinity(0)), 2.5)
-    assert build_parser().parse_args(["serve"]).workers == 1
+    assert build_parser().parse_args(["serve"]).workers == len(os.sched_getaffinity(0))  # auto
+    assert build_parser().parse_args(["serve", "--workers", "1"]).workers == 1
     for option, bad in (("--workers", "0"), ("--workers", "many"), ("--drain-delay", "-1"), ("--drain-delay", "x")):
         with pytest.raises(SystemExit) as exit_:
             main(["serve", option, bad])
