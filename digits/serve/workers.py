@@ -10,8 +10,10 @@ gauges leave /metrics (mark_process_dead) and its counts stay. SIGTERM: every wo
 
 import math
 import os
+import signal
 import socket
 import sys
+from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,6 +26,10 @@ from digits.errors import PipelineError
 from digits.serve.drain import GRACE_SECONDS, DrainingServer
 
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default, as with one process (gunicorn's would be 2)
+
+
+def interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 class DigitsWorker(UvicornWorker):
@@ -44,14 +50,24 @@ class DigitsWorker(UvicornWorker):
         if not server.started:
             sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master stops: a worker that cannot start
 
+    def init_signals(self) -> None:
+        super().init_signals()  # uvicorn-worker resets them to the defaults; uvicorn installs its own
+        # uvicorn raises a SIGINT again once it has shut down: a KeyboardInterrupt (ended below, exit status
+        # 0), not death by the signal, which the master would report as "Worker ... was sent SIGINT!".
+        # Not signal.default_int_handler: asyncio would then cancel the loop's task on SIGINT itself.
+        signal.signal(signal.SIGINT, interrupted)
+
     def init_process(self) -> None:
         """Serve, then end the process here: a forked worker must not unwind into the master's code
         (its `finally` blocks would remove the metrics folder, close what the master holds)."""
+        status = 0
         try:
             super().init_process()
         except SystemExit as stop:  # gunicorn's way out of a worker, with the status the master reads
-            os._exit(stop.code if isinstance(stop.code, int) else 1)
-        os._exit(0)
+            status = stop.code if isinstance(stop.code, int) else 1
+        except KeyboardInterrupt:  # SIGINT: uvicorn raises it again once it has shut down
+            status = 0
+        os._exit(status)
 
 
 def worker_exited(arbiter: Arbiter, worker: Any) -> None:
@@ -63,9 +79,12 @@ class Supervisor(Arbiter):
     interrupted = False
 
     def handle_int(self) -> None:
-        """SIGINT: gunicorn would kill the workers at once (SIGQUIT); here they drain as on SIGTERM."""
+        """SIGINT: gunicorn would kill the workers at once (SIGQUIT); here they drain as on SIGTERM (which
+        halt() sends them). Ctrl-C in a terminal also sends the workers SIGINT: uvicorn's own graceful
+        shutdown, to which the SIGTERM adds nothing (a second SIGINT would make uvicorn skip the app's
+        shutdown)."""
         self.interrupted = True
-        raise StopIteration  # gunicorn's way to its graceful halt()
+        raise StopIteration  # gunicorn's way to its graceful halt(): it waits for the workers
 
 
 class Workers(BaseApplication):

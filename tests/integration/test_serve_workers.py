@@ -82,6 +82,20 @@ def test_workers_left_without_their_master_drain_and_exit(model_file: Path, tmp_
         wait_until(lambda: not any(running(pid) for pid in workers), 20, "the workers exited")
 
 
+def test_ctrl_c_stops_master_and_workers_with_130(model_file: Path, tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the whole process group: the master and every worker at once."""
+    log = tmp_path / "server.log"
+    with running_server(model_file, log, ["--workers", "2"], prefix=["setsid"]) as server:  # a group of its own
+        workers = server.wait_for_workers(2)
+        assert request(server, "POST", "/predict", digit_one_png(), "image/png")[0] == 200
+        os.killpg(server.process.pid, signal.SIGINT)
+        assert server.process.wait(20) == 130
+    assert not any(running(pid) for pid in workers)
+    lines = log.read_text().splitlines()
+    assert lines[-1] == "digits: interrupted", lines
+    assert not [line for line in lines if "Traceback" in line or "was sent" in line], lines  # each exited 0
+
+
 def metric(text: str, name: str, labels: str = "") -> float:
     """One sample's value in Prometheus text: `name{labels} value`; 0 when absent."""
     found = re.search(rf"^{re.escape(name)}{re.escape('{' + labels + '}' if labels else '')} (\S+)$", text, re.M)
