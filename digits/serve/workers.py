@@ -8,6 +8,7 @@ gauges leave /metrics (mark_process_dead) and its counts stay. SIGTERM: every wo
 (digits/serve/drain.py) and the master exits 0 once they have; SIGINT: the same, then exit 130.
 """
 
+import gc
 import math
 import os
 import signal
@@ -117,6 +118,10 @@ def run_workers(app: FastAPI, sock: socket.socket, workers: int, drain_delay: fl
         "control_socket_disable": True,  # gunicorn's runtime control socket: nothing here uses it
     }
     supervisor = Supervisor(Workers(app, options))
+    # What is allocated so far (torch, the model, the app) leaves the garbage collector's view: a full
+    # collection in a worker would otherwise write to every object's pages and copy them from the master
+    # (measured: a worker's private memory stepped from 30 to 73 MB after 10,000-15,000 requests).
+    gc.freeze()
     try:
         supervisor.run()  # always ends in sys.exit(), 0 once the workers have stopped
     except SystemExit as stop:
