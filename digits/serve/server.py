@@ -53,6 +53,12 @@ def warm_up(checkpoint: Checkpoint) -> None:
     probabilities(checkpoint.model, torch.zeros(1, 1, IMAGE_SIDE, IMAGE_SIDE))
 
 
+def url(sock: socket.socket) -> str:
+    """http://ADDRESS:PORT/ of a listening socket (the port it got, for --port 0)."""
+    address, port = sock.getsockname()[:2]
+    return f"http://{f'[{address}]' if ':' in address else address}:{port}/"
+
+
 def run_here(app: object, sock: socket.socket, drain: Drain) -> None:
     """One process: uvicorn here, until SIGINT (KeyboardInterrupt, after a graceful shutdown) or SIGTERM
     (drained, then return: exit status 0)."""
@@ -74,7 +80,6 @@ def serve(model_path: Path, host: str, port: int, settings: Settings, workers: i
             stack.enter_context(metrics_folder())
         # imported only now: prometheus-client reads PROMETHEUS_MULTIPROC_DIR when it is first imported
         from digits.serve.app import create_app
-        from digits.serve.workers import run_workers
 
         drain = Drain(drain_delay)
         app = create_app(checkpoint, info, settings, drain)  # a --collect folder that cannot be made: a PipelineError
@@ -83,15 +88,17 @@ def serve(model_path: Path, host: str, port: int, settings: Settings, workers: i
         configure_logging()
         torch.set_num_threads(TORCH_THREADS)
         warm_up(checkpoint)  # before forking: the workers share what it loaded
-        address, bound_port = sock.getsockname()[:2]
-        url = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
         if settings.collect_dir:
             log.info(
                 "collecting corrected digits in %s (at most %d pictures)", settings.collect_dir, settings.collect_max
             )
         processes = f", {workers} worker processes" if workers > 1 else ""
-        log.info("serving %s (md5 %s, %s%s) on %s", model_path, info["md5"], checkpoint.architecture, processes, url)
+        log.info(
+            "serving %s (md5 %s, %s%s) on %s", model_path, info["md5"], checkpoint.architecture, processes, url(sock)
+        )
         if workers > 1:
+            from digits.serve.workers import run_workers  # gunicorn: on Windows, only --workers 1 serves
+
             run_workers(app, sock, workers, drain_delay)
         else:
             run_here(app, sock, drain)
