@@ -30,7 +30,9 @@ from digits.params import TrainParams
 @dataclass(frozen=True)
 class EpochStats:
     epoch: int  # 1-based
-    train_loss: float  # mean over the epoch's batches, with augmentation and label smoothing
+    # Means over the epoch's augmented batches, from the logits the optimizer stepped on (weights still moving):
+    train_loss: float  # plain cross-entropy, no label smoothing: the same measure as val_loss
+    train_smoothed_loss: float  # the objective minimised: cross-entropy with label smoothing (train_loss at 0)
     train_acc: float
     val_loss: float  # plain cross-entropy of the weights being evaluated
     val_acc: float
@@ -106,11 +108,12 @@ def rank_batch(
 
 def train_epoch(
     trainer: Trainer, images: torch.Tensor, labels: torch.Tensor, params: TrainParams, desc: str
-) -> tuple[float, float]:
-    """One pass over shuffled full batches (the short last one is dropped); (mean loss, accuracy)."""
+) -> tuple[float, float, float]:
+    """One pass over shuffled full batches (the short last one is dropped);
+    (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
     trainer.model.train()
     order = torch.randperm(len(labels), generator=trainer.generator)
-    totals = torch.zeros(2, device=labels.device)  # loss sum, correct (this rank's share)
+    totals = torch.zeros(3, device=labels.device)  # plain loss sum, smoothed loss sum, correct (this rank's share)
     size, steps = params.batch_size, len(labels) // params.batch_size
     mine = share(size, trainer.world.rank, trainer.world.size)
     for step in tqdm(range(steps), desc=desc, disable=None if trainer.world.writer else True, leave=False):
@@ -125,11 +128,12 @@ def train_epoch(
         trainer.schedule.step()
         if trainer.averaged:
             trainer.averaged.update_parameters(trainer.model)
-        with torch.no_grad():
-            totals[0] += loss.detach() * len(y)
-            totals[1] += (logits.argmax(1) == y).sum()
-    loss_sum, correct = sum_over_ranks(totals, trainer.world).tolist()
-    return loss_sum / (steps * size), correct / (steps * size)
+        with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
+            totals[0] += F.cross_entropy(logits.float(), y) * len(y)
+            totals[1] += loss.detach() * len(y)
+            totals[2] += (logits.argmax(1) == y).sum()
+    plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())
+    return plain, smoothed, correct
 
 
 def validate(model: nn.Module, val: Split, batch_size: int, device: torch.device, world: World) -> tuple[float, float]:
@@ -174,12 +178,10 @@ def fit(
     for epoch in range(1, params.epochs + 1):
         trainer.augmentation = augmentation(params, train.norm, epoch)
         start = time.perf_counter()
-        train_loss, train_acc = train_epoch(trainer, images, labels, params, f"epoch {epoch}/{params.epochs}")
+        losses_acc = train_epoch(trainer, images, labels, params, f"epoch {epoch}/{params.epochs}")  # 3 floats
         val_loss, val_acc = validate(scored, val, params.batch_size * 8, device, world)
         lr = trainer.schedule.get_last_lr()[0]
-        history.epochs.append(
-            EpochStats(epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - start)
-        )
+        history.epochs.append(EpochStats(epoch, *losses_acc, val_loss, val_acc, lr, time.perf_counter() - start))
         if not best_state or val_acc >= history.best.val_acc:  # ties: the later, lower-lr weights
             history.best_epoch = epoch
             best_state = {
