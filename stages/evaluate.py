@@ -2,7 +2,7 @@
 
 from digits.atomic import write_json
 from digits.errors import run_main
-from digits.evaluation import classification_metrics
+from digits.evaluation import classification_metrics, per_class_rows
 from digits.figures import error_grid, save_png
 from digits.loading import load_model_and_test
 from digits.models import predict_logits
@@ -29,6 +29,7 @@ def main() -> None:
         probabilities[worst].argmax(1).tolist(),
         probabilities[worst].max(1).values.tolist(),
     )
+    write_json(paths.per_class, per_class_rows(logits, test.labels))
     write_json(paths.confusion, confusion_rows(logits.argmax(1), test.labels))
     write_json(paths.calibration, bins)
     save_png(figure, paths.errors_image)
