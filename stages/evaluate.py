@@ -8,7 +8,7 @@ from digits.loading import load_model_and_test
 from digits.models import predict_logits
 from digits.params import EvaluateParams, load_params
 from digits.paths import project_paths
-from digits.reports import calibration, confident_errors, confusion_rows, to_pixels
+from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 from digits.runtime import configure_torch, resolve_device
 
 
@@ -34,10 +34,8 @@ def main() -> None:
     write_json(paths.calibration, bins)
     save_png(figure, paths.errors_image)
     write_json(paths.test_metrics, metrics)  # last: the file `dvc metrics` reads says the stage finished
-    print(
-        f"evaluate: test accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f}, ECE {ece:.4f} "
-        f"on {metrics['n_images']} images"
-    )
+    errors = int((logits.argmax(1) != test.labels).sum())
+    print(f"evaluate: {summary_line(metrics, errors)} -> {paths.test_metrics.relative_to(paths.root)}")
 
 
 if __name__ == "__main__":

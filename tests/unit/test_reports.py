@@ -1,4 +1,4 @@
-"""Confusion rows, calibration bins and ECE, the choice of worst errors, and the error grid PNG."""
+"""Confusion rows, calibration bins and ECE, the choice of worst errors, the error grid PNG, the summary line."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import torch
 
 from digits.data import Normalization
 from digits.figures import error_grid, save_png
-from digits.reports import calibration, confident_errors, confusion_rows, to_pixels
+from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 
 
 def test_confusion_rows() -> None:
@@ -52,3 +52,8 @@ def test_error_grid_png_is_deterministic(tmp_path: Path, count: int) -> None:
         save_png(error_grid(pixels, [1] * count, [7] * count, [0.9] * count), tmp_path / name)
     data = (tmp_path / "a.png").read_bytes()
     assert data.startswith(b"\x89PNG") and data == (tmp_path / "b.png").read_bytes()
+
+
+def test_summary_line() -> None:
+    metrics = {"accuracy": 0.9969, "loss": 0.106759, "n_images": 10_000, "ece": 0.093474}
+    assert summary_line(metrics, 31) == "test accuracy 99.69% (31 errors of 10,000), loss 0.1068, ECE 0.0935"
