@@ -14,8 +14,9 @@ def calibration(probabilities: torch.Tensor, labels: torch.Tensor, bins: int) ->
     """Reliability diagram rows and expected calibration error (ECE).
 
     probabilities: (N, 10) softmax outputs. Images are binned by top-class confidence into
-    `bins` equal-width bins over [0, 1]; each non-empty bin reports its mean confidence, its
-    accuracy and its share of images. ECE = sum over bins of share * |accuracy - confidence|.
+    `bins` equal-width bins over [0, 1]; each non-empty bin reports its edges, its mean confidence,
+    its accuracy and its number of images (the plot shows how little a bin of a few images weighs).
+    ECE = sum over bins of share of images * |accuracy - confidence|.
     """
     confidence, predicted = probabilities.max(1)
     correct = (predicted == labels).double()
@@ -30,8 +31,15 @@ def calibration(probabilities: torch.Tensor, labels: torch.Tensor, bins: int) ->
         accuracy = correct[members].mean().item()
         share = count / len(labels)
         ece += share * abs(accuracy - mean_confidence)
+        edges = {"lower": round(b / bins, 6), "upper": round((b + 1) / bins, 6)}
         rows.append(
-            {"bin": b, "confidence": round(mean_confidence, 6), "accuracy": round(accuracy, 6), "images": count}
+            {
+                "bin": b,
+                **edges,
+                "confidence": round(mean_confidence, 6),
+                "accuracy": round(accuracy, 6),
+                "images": count,
+            }
         )
     return rows, round(ece, 6)
 

@@ -21,8 +21,8 @@ def test_calibration_bins_and_ece() -> None:
     labels = torch.tensor([0, 1, 1, 1])
     rows, ece = calibration(probabilities, labels, bins=10)
     assert rows == [
-        {"bin": 5, "confidence": 0.55, "accuracy": 1.0, "images": 2},
-        {"bin": 9, "confidence": 0.95, "accuracy": 0.5, "images": 2},
+        {"bin": 5, "lower": 0.5, "upper": 0.6, "confidence": 0.55, "accuracy": 1.0, "images": 2},
+        {"bin": 9, "lower": 0.9, "upper": 1.0, "confidence": 0.95, "accuracy": 0.5, "images": 2},
     ]
     assert ece == pytest.approx(0.5 * 0.45 + 0.5 * 0.45)
 
