@@ -39,13 +39,17 @@ def save_checkpoint(
     norm: Normalization,
     train_params: Any,
     best_epoch: int,
+    unused: tuple[str, ...] = (),
 ) -> None:
+    """`unused`: train params left out of the record because they had no effect on the weights
+    (collected_share without collected pictures), so the same weights give the same file."""
+    recorded = {k: v for k, v in asdict(train_params).items() if k not in unused}
     record = {
         "format": FORMAT,
         "architecture": architecture,
         "model_args": model_args,
         "normalization": asdict(norm),
-        "train_params": asdict(train_params),
+        "train_params": recorded,
         "best_epoch": best_epoch,
         # contiguous CPU copies, so the file does not depend on the device or memory layout used
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},

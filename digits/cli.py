@@ -1,4 +1,5 @@
-"""The `digits` command: look inside a trained model (`inspect`), classify images (`predict`), serve it (`serve`)."""
+"""The `digits` command: look inside a trained model (`inspect`), classify images (`predict`), serve it (`serve`),
+import corrected digits (`collect`)."""
 
 import argparse
 import json
@@ -10,8 +11,9 @@ from digits.checkpoint import load_checkpoint
 from digits.errors import EXIT_USER_ERROR, run_main
 from digits.idx import NUM_CLASSES
 from digits.model_info import describe
+from digits.paths import COLLECTED_DIR
 from digits.predict import run_predict
-from digits.serve.settings import MAX_BATCH, MAX_PIXELS, Settings
+from digits.serve.settings import COLLECT_MAX, MAX_BATCH, MAX_PIXELS, Settings
 
 DEFAULT_MODEL = Path("models/model.pt")
 
@@ -28,7 +30,23 @@ def predict_images(args: argparse.Namespace) -> None:
 def serve_model(args: argparse.Namespace) -> None:
     from digits.serve.server import serve  # FastAPI and uvicorn load only for this command
 
-    serve(args.model, args.host, args.port, Settings(max_batch=args.max_batch, max_pixels=args.max_pixels))
+    settings = Settings(
+        max_batch=args.max_batch, max_pixels=args.max_pixels, collect_dir=args.collect, collect_max=args.collect_max
+    )
+    serve(args.model, args.host, args.port, settings)
+
+
+def collect_images(args: argparse.Namespace) -> None:
+    from digits.collect import run_collect
+
+    if run_collect(args.paths, args.label, args.into):  # some files failed: said on stderr
+        sys.exit(EXIT_USER_ERROR)
+
+
+def digit(text: str) -> int:
+    if text not in tuple("0123456789"):
+        raise argparse.ArgumentTypeError(f"must be one digit 0-9, got {text!r}")
+    return int(text)
 
 
 def top_k(text: str) -> int:
@@ -60,7 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="one JSON object per image and line (JSON Lines)")
     predict.set_defaults(handler=predict_images)
     add_serve_command(commands)
+    add_collect_command(commands)
     return parser
+
+
+def add_collect_command(commands: argparse._SubParsersAction) -> None:
+    collect = commands.add_parser("collect", help="store image files of one digit as corrected digits, for training")
+    collect.add_argument("paths", nargs="+", type=Path, metavar="SRC", help="image files, or folders of them")
+    collect.add_argument("--label", type=digit, required=True, metavar="D", help="the digit they all show (0-9)")
+    collect.add_argument(
+        "--into",
+        type=Path,
+        default=Path(COLLECTED_DIR),
+        metavar="DIR",
+        help="the collection: DIR/<digit>/<sha256>.png (default: %(default)s)",
+    )
+    collect.set_defaults(handler=collect_images)
 
 
 def add_serve_command(commands: argparse._SubParsersAction) -> None:
@@ -81,6 +114,19 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
         default=MAX_PIXELS,
         metavar="N",
         help="refuse images of more pixels, from their header (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--collect",
+        type=Path,
+        metavar="DIR",
+        help="turn on POST /collect and the page's correction buttons: pictures go to DIR/<digit>/ (default: off)",
+    )
+    serve.add_argument(
+        "--collect-max",
+        type=positive,
+        default=COLLECT_MAX,
+        metavar="N",
+        help="with --collect: refuse new pictures once DIR holds N (default: %(default)s)",
     )
     serve.set_defaults(handler=serve_model)
 

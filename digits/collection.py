@@ -15,13 +15,14 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from digits.data import Normalization, Split, make_split
 from digits.errors import PipelineError
 from digits.idx import IMAGE_SIDE
 
@@ -49,8 +50,9 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 def holdout_share(name: str) -> float:
     """A picture's place in [0, 1) from its content hash: below `collected_holdout` it is held out.
-    Adding pictures never moves one from one side to the other."""
-    return int(name[:16], 16) / 16**16
+    Adding pictures never moves one from one side to the other. 13 hex digits: 52 bits, exact in a float
+    (16 digits would round the largest names up to 1.0)."""
+    return int(name[:13], 16) / 16**13
 
 
 @dataclass(frozen=True)
@@ -62,16 +64,28 @@ class Stored:
 class Collection:
     """The folder DIR; `max_files` (None: no limit) caps how many pictures it holds."""
 
-    def __init__(self, root: Path, max_files: int | None = None) -> None:
+    def __init__(self, root: Path, max_files: int | None = None, stale_seconds: float = STALE_SECONDS) -> None:
         self.root, self.max_files = Path(root), max_files
-        self.root.mkdir(parents=True, exist_ok=True)
-        for stale in self.root.glob(f"[0-9]/.*{TEMP_SUFFIX}"):  # left by a writer that was killed
-            if time.time() - stale.stat().st_mtime > STALE_SECONDS:  # not one another process is writing
-                stale.unlink(missing_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # a file in the way, no permission: the user's to fix, before anything starts
+            raise PipelineError(f"{root}: cannot make the collection folder: {err.strerror or err}") from None
+        self.sweep(stale_seconds)
+
+    def sweep(self, stale_seconds: float) -> None:
+        """Remove the temporaries of killed writers: those older than `stale_seconds` (a live writer's are not)."""
+        for stale in self.root.glob(f"[0-9]/.*{TEMP_SUFFIX}"):
+            with suppress(FileNotFoundError):  # its writer finished, or another sweep got there first
+                if time.time() - stale.stat().st_mtime >= stale_seconds:
+                    stale.unlink()
 
     def pictures(self) -> list[tuple[Path, int]]:
-        """(file, label) of every stored picture, sorted by label then name; hidden files skipped."""
-        return [(path, digit) for digit in DIGITS for path in sorted(self.root.glob(f"{digit}/[!.]*"))]
+        return self.pictures_in(self.root)
+
+    @staticmethod
+    def pictures_in(root: Path) -> list[tuple[Path, int]]:
+        """(file, label) of every picture under `root`, sorted by label then name; hidden files skipped."""
+        return [(path, digit) for digit in DIGITS for path in sorted(root.glob(f"{digit}/[!.]*"))]
 
     def count(self) -> int:
         return sum(1 for _ in self.pictures())
@@ -85,7 +99,10 @@ class Collection:
         with self.locked():  # one writer at a time, across processes: the quota and labels stay exact
             for digit in DIGITS:
                 if digit != label and (self.root / str(digit) / name).exists():
-                    raise CollectionError(409, f"this picture is already collected as a {digit}: {digit}/{name}")
+                    article = "an" if digit == 8 else "a"
+                    raise CollectionError(
+                        409, f"this picture is already collected as {article} {digit}: {digit}/{name}"
+                    )
             target = self.root / str(label) / name
             if target.exists():
                 return Stored(f"{label}/{name}", created=False)
@@ -139,3 +156,17 @@ def read_picture(path: Path) -> np.ndarray:
         if image.mode != "L" or image.size != (IMAGE_SIDE, IMAGE_SIDE):
             raise PipelineError(f"{where}: not a 28x28 grayscale PNG ({image.mode} {image.size[0]}x{image.size[1]})")
         return np.asarray(image, dtype=np.uint8)
+
+
+def collected_splits(root: Path, holdout: float, norm: Normalization) -> dict[str, Split]:
+    """The collected pictures under `root` (none when it is missing), normalized like MNIST and split
+    into "train" and "holdout" by each picture's content hash: holdout_share(name) < `holdout`."""
+    pictures = [(read_picture(path), label, path.name) for path, label in Collection.pictures_in(root)]
+    splits = {}
+    for name, held in (("train", False), ("holdout", True)):
+        chosen = [(pixels, label) for pixels, label, file in pictures if (holdout_share(file) < holdout) == held]
+        images = (
+            np.stack([pixels for pixels, _ in chosen]) if chosen else np.zeros((0, IMAGE_SIDE, IMAGE_SIDE), np.uint8)
+        )
+        splits[name] = make_split(images, np.array([label for _, label in chosen], dtype=np.int64), norm)
+    return splits

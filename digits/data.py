@@ -53,8 +53,9 @@ def save_split(split: Split, path: Path) -> None:
         save_record(record, tmp)
 
 
-def load_split(path: Path) -> Split:
-    """Read a split written by save_split; anything else is a one-line PipelineError."""
+def load_split(path: Path, allow_empty: bool = False) -> Split:
+    """Read a split written by save_split; anything else is a one-line PipelineError. Only the
+    collected pictures' splits may be empty (`allow_empty`): a collection starts with none."""
     record = safe_torch_load(path, "processed split (run the preprocess stage)")
     if not isinstance(record, dict) or set(record) != {"images", "labels", "mean", "std"}:
         raise PipelineError(f"{path}: not a processed split: expected images, labels, mean and std")
@@ -65,8 +66,10 @@ def load_split(path: Path) -> Split:
         raise PipelineError(f"{path}: images have shape {tuple(images.shape)}, expected (N, 1, 28, 28)")
     if not (isinstance(labels, torch.Tensor) and labels.dtype == torch.int64 and labels.shape == images.shape[:1]):
         raise PipelineError(f"{path}: labels must be an int64 tensor (N,) matching the {len(images)} images")
-    if len(labels) == 0 or labels.min() < 0 or labels.max() >= NUM_CLASSES:
-        raise PipelineError(f"{path}: labels must be digits 0-9 and there must be at least one")
+    if len(labels) == 0 and not allow_empty:
+        raise PipelineError(f"{path}: the split has no images")
+    if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise PipelineError(f"{path}: labels must be digits 0-9")
     return Split(images, labels, Normalization(float(record["mean"]), float(record["std"])))
 
 

@@ -42,6 +42,7 @@ class PreprocessParams:
     seed: int = bounds(ge=0)
     mean: float = bounds(ge=-10, le=10)  # normalized pixel = (pixel / 255 - mean) / std
     std: float = bounds(gt=0, le=10)
+    collected_holdout: float = bounds(ge=0, le=1)  # share of collected pictures held out (by content hash)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class TrainParams:
     blur: float = bounds(ge=0, le=1)  # share of images blurred (blended towards a 1 px Gaussian)
     plain_epochs: int = bounds(ge=0, le=1000)  # last epochs with only max_shift, max_rotation and max_scale
     ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
+    collected_share: float = bounds(ge=0, lt=1)  # share of each batch drawn from the collected training pictures
     seed: int = bounds(ge=0)
     device: Device
     processes: int = bounds(ge=1, le=1024)  # training processes on this machine (torchrun); see digits/distributed

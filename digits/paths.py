@@ -10,6 +10,9 @@ PARAMS = "params.yaml"
 RAW_DIR = "data/raw"  # decompressed IDX files, one per name in params.MNIST_FILES
 PROCESSED_DIR = "data/processed"  # train.pt, val.pt, test.pt
 SPLITS = ("train", "val", "test")
+COLLECTED_DIR = "data/collected"  # pictures people corrected or imported: <digit>/<sha256>.png (`dvc add`)
+COLLECTED_SPLITS_DIR = "data/processed_collected"  # train.pt, holdout.pt: the collected pictures, normalized
+COLLECTED_SPLITS = ("train", "holdout")
 MODEL = "models/model.pt"
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
 TEST_METRICS = "metrics/test.json"  # the headline: accuracy, loss, ECE, macro precision/recall/F1
@@ -42,6 +45,14 @@ class ProjectPaths:
     def split(self, name: str) -> Path:
         assert name in SPLITS, name
         return self.root / PROCESSED_DIR / f"{name}.pt"
+
+    @property
+    def collected_dir(self) -> Path:
+        return self.root / COLLECTED_DIR
+
+    def collected_split(self, name: str) -> Path:
+        assert name in COLLECTED_SPLITS, name
+        return self.root / COLLECTED_SPLITS_DIR / f"{name}.pt"
 
     @property
     def model(self) -> Path:

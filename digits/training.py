@@ -17,6 +17,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from digits.augment import Augmentation
+from digits.batches import TrainingSet, epoch_batches, training_set
 from digits.data import Normalization, Split
 from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_over_ranks, wrap
 from digits.distributed.sharding import share
@@ -106,20 +107,18 @@ def rank_batch(
     return trainer.augmentation.apply(images[index], draws[:, part]), labels[index]
 
 
-def train_epoch(
-    trainer: Trainer, images: torch.Tensor, labels: torch.Tensor, params: TrainParams, desc: str
-) -> tuple[float, float, float]:
+def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float, float]:
     """One pass over shuffled full batches (the short last one is dropped);
     (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
     trainer.model.train()
-    order = torch.randperm(len(labels), generator=trainer.generator)
-    totals = torch.zeros(3, device=labels.device)  # plain loss sum, smoothed loss sum, correct (this rank's share)
-    size, steps = params.batch_size, len(labels) // params.batch_size
+    totals = torch.zeros(3, device=data.labels.device)  # plain loss sum, smoothed loss sum, correct (this rank's share)
+    size, steps = params.batch_size, data.steps(params.batch_size)
     mine = share(size, trainer.world.rank, trainer.world.size)
-    for step in tqdm(range(steps), desc=desc, disable=None if trainer.world.writer else True, leave=False):
-        batch = order[step * size : (step + 1) * size]  # (B,) the global batch, the same on every rank
-        x, y = rank_batch(images, labels, batch, trainer.augmentation.draw(size, trainer.generator), mine, trainer)
-        with torch.autocast(labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
+    batches = epoch_batches(data, size, trainer.generator)  # (B,) global batches, the same on every rank
+    for batch in tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False):
+        draws = trainer.augmentation.draw(size, trainer.generator)
+        x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
+        with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
             logits = trainer.model(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
         trainer.optimizer.zero_grad(set_to_none=True)
@@ -152,21 +151,25 @@ def fit(
     device: torch.device,
     on_epoch: Callable[[EpochStats], None] | None = None,
     world: World = ONE_PROCESS,
+    collected: Split | None = None,
 ) -> History:
     """Train `model` in place; on return it holds the weights of the best validation epoch.
+    `collected` (pictures people corrected) fills `params.collected_share` of every batch.
 
     With several processes (`world`), call it on every rank: each gets the same History and weights.
     """
     assert params.batch_size % world.size == 0, "batch_size must divide by the world size (check_batch_divides)"
     model.to(device, memory_format=torch.channels_last)  # NHWC convolutions: ~1.8x faster on CPU here
-    images, labels = train.images.to(device, memory_format=torch.channels_last), train.labels.to(device)
-    assert len(labels) >= params.batch_size, "batch_size is larger than the training split"
+    data = training_set(train, collected, params.collected_share, params.batch_size)
+    assert data.steps(params.batch_size) >= 1, "batch_size is larger than the training split"
+    images = data.images.to(device, memory_format=torch.channels_last)
+    data = TrainingSet(images, data.labels.to(device), data.mnist, data.collected_per_batch)
     optimizer = make_optimizer(model, params)
     ema = get_ema_multi_avg_fn(params.ema_decay)
     trainer = Trainer(
         wrap(model, world, device),
         optimizer,
-        make_schedule(optimizer, params, params.epochs * (len(labels) // params.batch_size)),
+        make_schedule(optimizer, params, params.epochs * data.steps(params.batch_size)),
         AveragedModel(model, multi_avg_fn=ema, use_buffers=True) if params.ema_decay else None,
         torch.Generator().manual_seed(params.seed),
         augmentation(params, train.norm, 1),
@@ -178,7 +181,7 @@ def fit(
     for epoch in range(1, params.epochs + 1):
         trainer.augmentation = augmentation(params, train.norm, epoch)
         start = time.perf_counter()
-        losses_acc = train_epoch(trainer, images, labels, params, f"epoch {epoch}/{params.epochs}")  # 3 floats
+        losses_acc = train_epoch(trainer, data, params, f"epoch {epoch}/{params.epochs}")  # 3 floats
         val_loss, val_acc = validate(scored, val, params.batch_size * 8, device, world)
         lr = trainer.schedule.get_last_lr()[0]
         history.epochs.append(EpochStats(epoch, *losses_acc, val_loss, val_acc, lr, time.perf_counter() - start))

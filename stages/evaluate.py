@@ -1,6 +1,8 @@
 """DVC stage `evaluate`: score the trained model on the held-out test split, write metrics/."""
 
 from digits.atomic import write_json
+from digits.checkpoint import Checkpoint
+from digits.data import Split, load_split
 from digits.errors import run_main
 from digits.evaluation import classification_metrics, per_class_rows
 from digits.figures import error_grid, save_png
@@ -12,12 +14,22 @@ from digits.reports import calibration, confident_errors, confusion_rows, summar
 from digits.runtime import configure_torch, resolve_device
 
 
+def holdout_metrics(checkpoint: Checkpoint, holdout: Split, params: EvaluateParams) -> dict[str, float | int]:
+    """Accuracy on the collected pictures held out of training (none yet: only the count, 0)."""
+    if not len(holdout):
+        return {"n_images": 0}
+    device = resolve_device(params.device, "evaluate.device")
+    logits = predict_logits(checkpoint.model.to(device), holdout.images, params.batch_size, device)
+    return {"accuracy": float((logits.argmax(1) == holdout.labels).float().mean()), "n_images": len(holdout)}
+
+
 def main() -> None:
     paths = project_paths(__file__)
     params: EvaluateParams = load_params(paths.params, "evaluate")
     device = resolve_device(params.device, "evaluate.device")
     configure_torch("auto")
     checkpoint, test = load_model_and_test(paths)
+    holdout = load_split(paths.collected_split("holdout"), allow_empty=True)  # collected pictures never trained on
     logits = predict_logits(checkpoint.model.to(device), test.images, params.batch_size, device)  # (N, 10)
     probabilities = logits.softmax(1)
     bins, ece = calibration(probabilities, test.labels, params.calibration_bins)
@@ -29,11 +41,15 @@ def main() -> None:
         probabilities[worst].argmax(1).tolist(),
         probabilities[worst].max(1).values.tolist(),
     )
+    metrics["collected_holdout"] = holdout_metrics(checkpoint, holdout, params)
     write_json(paths.per_class, per_class_rows(logits, test.labels))
     write_json(paths.confusion, confusion_rows(logits.argmax(1), test.labels))
     write_json(paths.calibration, bins)
     save_png(figure, paths.errors_image)
     write_json(paths.test_metrics, metrics)  # last: the file `dvc metrics` reads says the stage finished
+    if len(holdout):
+        held = metrics["collected_holdout"]
+        print(f"evaluate: collected holdout accuracy {held['accuracy']:.2%} on {held['n_images']:,} pictures")
     errors = int((logits.argmax(1) != test.labels).sum())
     print(f"evaluate: {summary_line(metrics, errors)} -> {paths.test_metrics.relative_to(paths.root)}")
 

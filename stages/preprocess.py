@@ -1,11 +1,22 @@
-"""DVC stage `preprocess`: IDX files -> normalized train/val/test tensor files in data/processed/."""
+"""DVC stage `preprocess`: IDX files -> normalized train/val/test tensor files in data/processed/,
+and the collected pictures (data/collected/) -> train/holdout tensor files in data/processed_collected/."""
+
+from pathlib import Path
 
 from digits.atomic import atomic_dir
-from digits.data import Normalization, build_splits, save_split
+from digits.collection import collected_splits
+from digits.data import Normalization, Split, build_splits, save_split
 from digits.errors import run_main
 from digits.idx import read_mnist_pair
 from digits.params import PreprocessParams, load_params
 from digits.paths import project_paths
+
+
+def save_all(splits: dict[str, Split], folder: Path, label: str) -> None:
+    with atomic_dir(folder) as staging:
+        for name, split in splits.items():
+            save_split(split, staging / f"{name}.pt")
+            print(f"preprocess: {label}{name}: {len(split)} images")
 
 
 def main() -> None:
@@ -14,11 +25,10 @@ def main() -> None:
     raw = paths.raw_dir
     train = read_mnist_pair(raw / "train-images-idx3-ubyte", raw / "train-labels-idx1-ubyte")
     test = read_mnist_pair(raw / "t10k-images-idx3-ubyte", raw / "t10k-labels-idx1-ubyte")
-    splits = build_splits(train, test, params.val_size, params.seed, Normalization(params.mean, params.std))
-    with atomic_dir(paths.processed_dir) as staging:
-        for name, split in splits.items():
-            save_split(split, staging / paths.split(name).name)
-            print(f"preprocess: {name}: {len(split)} images")
+    norm = Normalization(params.mean, params.std)
+    collected = collected_splits(paths.collected_dir, params.collected_holdout, norm)  # read first: may refuse
+    save_all(build_splits(train, test, params.val_size, params.seed, norm), paths.processed_dir, "")
+    save_all(collected, paths.collected_split("train").parent, "collected ")
 
 
 if __name__ == "__main__":

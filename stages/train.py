@@ -4,6 +4,8 @@ dvc.yaml starts it through digits/distributed/launch.py: in this process when `t
 is 1, else once per process under torchrun. Every process trains; one of them writes.
 """
 
+from functools import partial
+
 import torch
 from dvclive import Live
 from torch import nn
@@ -34,15 +36,17 @@ def log_epoch(live: Live, stats: EpochStats) -> None:
 
 
 def train_and_log(
-    paths: ProjectPaths, params: TrainParams, data: tuple[Split, Split], world: World, device: torch.device
+    paths: ProjectPaths, params: TrainParams, data: tuple[Split, Split, Split], world: World, device: torch.device
 ) -> tuple[History, nn.Module]:
-    """fit() on this rank; the writer also logs each epoch with DVCLive."""
+    """fit() on this rank, on (train, val, collected train); the writer also logs each epoch with DVCLive."""
     model = init_model(params)
+    train, val, collected = data
     if not world.writer:
-        return fit(model, *data, params, device, world=world), model
+        return fit(model, train, val, params, device, world=world, collected=collected), model
     # dvc.yaml declares the plots, so DVCLive only writes files (no dvc.yaml edits, no exp saves).
     with Live(str(paths.train_log_dir), dvcyaml=False, save_dvc_exp=False) as live:
-        history = fit(model, *data, params, device, on_epoch=lambda stats: log_epoch(live, stats), world=world)
+        log = partial(log_epoch, live)
+        history = fit(model, train, val, params, device, on_epoch=log, world=world, collected=collected)
         live.summary["best_epoch"] = history.best_epoch
         live.summary["best_val_acc"] = history.best.val_acc
     return history, model
@@ -56,12 +60,17 @@ def main() -> None:
     check_batch_divides(params.batch_size, world.size)
     device = local_device(resolve_device(params.device, "train.device"), world)
     configure_torch(params.threads, world.local_size)
-    data = load_split(paths.split("train")), load_split(paths.split("val"))
+    collected = load_split(paths.collected_split("train"), allow_empty=True)
+    data = load_split(paths.split("train")), load_split(paths.split("val")), collected
+    if len(collected):
+        print(f"train: {len(collected)} collected pictures, {params.collected_share:.0%} of every batch")
     with process_group(world, device) as world:
         history, model = train_and_log(paths, params, data, world, device)
         wait_for_all(world)  # no model unless every process finished
     if world.writer:
-        save_checkpoint(paths.model, model, params.model, model_args(params), data[0].norm, params, history.best_epoch)
+        unused = () if len(data[2]) else ("collected_share",)  # no collected pictures: the same file as without
+        args = model_args(params)
+        save_checkpoint(paths.model, model, params.model, args, data[0].norm, params, history.best_epoch, unused)
         best, where = history.best, paths.model.relative_to(paths.root)
         print(f"train: saved {where} (epoch {best.epoch}, val acc {best.val_acc:.4f}, on {device})")
 

@@ -79,9 +79,34 @@ def digit_one_png() -> bytes:
     return encode(Image.fromarray(gray))
 
 
-def encode_form(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
-    """A multipart/form-data body with one file field, and its boundary."""
+def encode_form(field: str, filename: str, data: bytes, texts: dict[str, str] | None = None) -> tuple[bytes, str]:
+    """A multipart/form-data body with one file field (after the text fields `texts`), and its boundary."""
     boundary = "digits-test-boundary"
-    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in (texts or {}).items()
+    )
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
     head += "Content-Type: application/octet-stream\r\n\r\n"
     return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def distinct_digits(n: int) -> list[bytes]:
+    """`n` PNGs of a slanted stroke with a bar, each at its own angle and height, so that no two of their model
+    views are the same picture (n <= 100)."""
+    assert n <= 100, n
+    pictures = []
+    for i in range(n):
+        page = Image.new("L", (100, 100), 255)
+        draw = ImageDraw.Draw(page)
+        draw.line([(40 + i % 10 * 2, 10), (60 - i // 10 * 2, 90)], fill=0, width=8)
+        draw.line([(30, 30 + i % 7 * 4), (70, 30 + i % 7 * 4 + i // 7)], fill=0, width=8)
+        pictures.append(encode(page))
+    return pictures
+
+
+def dot_png() -> bytes:
+    """A click on the page without moving: one dot of its 20 px pen on the 280 px canvas."""
+    page = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(page).ellipse([130, 130, 150, 150], fill=0)
+    return encode(page)

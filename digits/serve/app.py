@@ -1,4 +1,5 @@
-"""The FastAPI app: POST /predict, GET /health, GET /model, the drawing page at / and the API docs at /docs."""
+"""The FastAPI app: POST /predict, POST /collect, GET /health, GET /model, the drawing page at / and the API
+docs at /docs."""
 
 import base64
 import io
@@ -17,9 +18,11 @@ from PIL import Image
 from pydantic import BaseModel
 
 from digits.checkpoint import Checkpoint
+from digits.collection import Collection
 from digits.imageprep import BadImageError, model_view, to_model_input
 from digits.predict import probabilities
 from digits.serve.batching import MicroBatcher
+from digits.serve.collect import install_collect
 from digits.serve.errors import ApiError, install_error_handlers
 from digits.serve.limits import BodyLimit
 from digits.serve.logs import RequestLog
@@ -27,7 +30,8 @@ from digits.serve.settings import Settings
 from digits.serve.upload import OPENAPI_BODY, image_bytes
 
 PAGE = Path(__file__).parent / "page"
-PAGE_ASSETS = {"style.css": "text/css", "app.js": "text/javascript"}  # served from memory, by name only
+SCRIPT = "text/javascript"
+PAGE_ASSETS = {"style.css": "text/css", "collect.js": SCRIPT, "app.js": SCRIPT}  # served from memory, by name only
 DECODE_THREADS = 2  # images decoded at once: bounds the memory of a burst of large uploads
 
 
@@ -42,6 +46,7 @@ class Health(BaseModel):
     status: str
     forward_passes: int
     images: int
+    collect: bool  # whether POST /collect stores pictures (digits serve --collect DIR): the page shows its buttons
 
 
 def png_data_url(pixels: np.ndarray) -> str:
@@ -52,8 +57,10 @@ def png_data_url(pixels: np.ndarray) -> str:
 
 
 def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings | None = None) -> FastAPI:
-    """`info` is what GET /model answers: the model file's description and its MD5."""
+    """`info` is what GET /model answers: the model file's description and its MD5. With settings.collect_dir,
+    the collection's folder is made (and swept) now: a PipelineError if it cannot be."""
     settings = settings or Settings()
+    collection = Collection(settings.collect_dir, settings.collect_max) if settings.collect_dir else None
     batcher = MicroBatcher(lambda images: probabilities(checkpoint.model, images), settings.max_batch)
     decoders = CapacityLimiter(DECODE_THREADS)
 
@@ -80,6 +87,13 @@ def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings 
         pixels = model_view(data, settings.max_pixels)  # the same conversion as `digits predict`
         return pixels, to_model_input(pixels, checkpoint.norm)
 
+    async def decode(data: bytes) -> np.ndarray:
+        """An upload -> (28, 28) uint8, in the decode threads (POST /collect)."""
+        try:
+            return await to_thread.run_sync(model_view, data, settings.max_pixels, limiter=decoders)
+        except BadImageError as err:
+            raise ApiError(422, str(err)) from None
+
     @app.post("/predict", openapi_extra={"requestBody": OPENAPI_BODY}, response_model=Prediction)
     async def predict(request: Request, with_image: bool = False) -> JSONResponse:
         """Classify one image: the body itself (Content-Type image/...), or the form field `file`."""
@@ -94,10 +108,12 @@ def create_app(checkpoint: Checkpoint, info: dict[str, Any], settings: Settings 
             answer["image"] = png_data_url(pixels)
         return JSONResponse(answer)  # built directly: validating our own dict again costs time under load
 
+    install_collect(app, collection, decode)
+
     @app.get("/health")
     async def health() -> Health:
         """200 while the model is loaded and answering; counts forward passes and the images in them."""
-        return Health(status="ok", forward_passes=batcher.passes, images=batcher.images)
+        return Health(status="ok", forward_passes=batcher.passes, images=batcher.images, collect=collection is not None)
 
     @app.get("/model")
     async def model() -> dict[str, Any]:

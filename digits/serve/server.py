@@ -53,13 +53,15 @@ def warm_up(checkpoint: Checkpoint) -> None:
 def serve(model_path: Path, host: str, port: int, settings: Settings) -> None:
     checkpoint = load_checkpoint(model_path)  # missing or broken: a PipelineError, before anything listens
     info = {**describe(checkpoint, model_path), "md5": file_md5(model_path)}
+    app = create_app(checkpoint, info, settings)  # a --collect folder that cannot be made: a PipelineError too
     sock = listen(host, port)
     configure_logging()
     torch.set_num_threads(TORCH_THREADS)
     warm_up(checkpoint)
-    app = create_app(checkpoint, info, settings)
     config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", timeout_graceful_shutdown=5)
     address, bound_port = sock.getsockname()[:2]
     url = f"http://{f'[{address}]' if ':' in address else address}:{bound_port}/"
+    if settings.collect_dir:
+        log.info("collecting corrected digits in %s (at most %d pictures)", settings.collect_dir, settings.collect_max)
     log.info("serving %s (md5 %s, %s) on %s", model_path, info["md5"], checkpoint.architecture, url)
     uvicorn.Server(config).run(sockets=[sock])

@@ -12,8 +12,10 @@ from typing import Any
 import yaml
 from configobj import ConfigObj  # what DVC reads its config with
 
+from digits.paths import COLLECTED_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore")
+PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "data/collected.dvc", "data/.gitignore")
 PROJECT_DIRS = ("digits", "stages")
 # The offline `dvc plots` page (a path inside .dvc/, set in the project's .dvc/config): each repository gets both.
 HTML_TEMPLATE = ConfigObj(str(ROOT / ".dvc" / "config"))["plots"]["html_template"]
@@ -61,7 +63,9 @@ class PipelineRepo:
         """Copy the project into `path`, apply `params` changes to params.yaml, git and dvc init."""
         path.mkdir(parents=True)
         for name in PROJECT_FILES:
+            (path / name).parent.mkdir(exist_ok=True)
             shutil.copy2(ROOT / name, path / name)
+        (path / COLLECTED_DIR).mkdir()  # as the README's first command does in a fresh clone
         for name in PROJECT_DIRS:
             shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
         repo = cls(path)

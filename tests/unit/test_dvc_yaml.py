@@ -77,7 +77,7 @@ def test_params_are_the_sections_keys(stage: str) -> None:
 def test_outputs_match_declared_paths() -> None:
     outs = {stage: names(spec["outs"]) for stage, spec in STAGES.items()}
     assert outs["download"] == [paths.RAW_DIR]
-    assert outs["preprocess"] == [paths.PROCESSED_DIR]
+    assert outs["preprocess"] == [paths.PROCESSED_DIR, paths.COLLECTED_SPLITS_DIR]
     assert outs["train"] == [paths.MODEL, paths.TRAIN_LOG_DIR]
     assert outs["evaluate"] == [
         paths.TEST_METRICS,
@@ -88,7 +88,9 @@ def test_outputs_match_declared_paths() -> None:
     ]
     assert outs["ood"] == [paths.OOD_METRICS, paths.UCI_PER_CLASS, paths.ROBUSTNESS_PLOT, paths.VARIANTS_IMAGE]
     data_deps = {stage: [d for d in names(spec["deps"]) if not d.endswith(".py")] for stage, spec in STAGES.items()}
-    assert data_deps["preprocess"] == [paths.RAW_DIR]
-    assert data_deps["train"] == [f"{paths.PROCESSED_DIR}/train.pt", f"{paths.PROCESSED_DIR}/val.pt"]
-    assert data_deps["evaluate"] == [paths.MODEL, f"{paths.PROCESSED_DIR}/test.pt"]
+    assert data_deps["preprocess"] == [paths.RAW_DIR, paths.COLLECTED_DIR]
+    collected = f"{paths.COLLECTED_SPLITS_DIR}/{{}}.pt"
+    processed = f"{paths.PROCESSED_DIR}/{{}}.pt"
+    assert data_deps["train"] == [processed.format("train"), processed.format("val"), collected.format("train")]
+    assert data_deps["evaluate"] == [paths.MODEL, processed.format("test"), collected.format("holdout")]
     assert data_deps["ood"] == [paths.MODEL, f"{paths.PROCESSED_DIR}/test.pt"]

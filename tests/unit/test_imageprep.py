@@ -20,9 +20,12 @@ from digits.imageprep import (
     mnistify,
     open_gray,
     prepare_image,
+    refuse_a_dot,
+    thickness,
     to_gray,
     to_model_input,
 )
+from tests.real_mnist import needs_real_mnist, read_gz
 
 
 def page(height: int = 60, width: int = 80, paper: float = 255.0) -> np.ndarray:
@@ -90,6 +93,56 @@ def test_blank_image_is_an_error(noise: float) -> None:
     gray = page() - np.random.default_rng(1).uniform(0, noise, size=(60, 80)).astype(np.float32)
     with pytest.raises(BadImageError, match="no ink found"):
         mnistify(gray)
+
+
+def blob(radius: float, stretch: float = 0, side: int = 280) -> np.ndarray:
+    """A dark disc on white (the page's pen is 20 px wide on its 280 px canvas), dragged `stretch` px sideways."""
+    rows, cols = np.indices((side, side)) - side / 2
+    ink = (np.hypot(rows, cols) <= radius) | (np.hypot(rows, cols - stretch) <= radius)
+    ink |= (np.abs(rows) <= radius) & (cols >= 0) & (cols <= stretch)
+    return np.where(ink, 0, 255).astype(np.float32)
+
+
+def speck() -> np.ndarray:
+    gray = page(200, 300)
+    gray[120, 70] = 0
+    return gray
+
+
+def test_thickness_is_the_width_of_the_thickest_part() -> None:
+    bar = np.zeros((20, 30), dtype=bool)
+    bar[2:18, 10:14] = True  # 4 px wide
+    assert thickness(bar) == 4
+    bar[5:11, 20:26] = True  # a 6x6 block beside it
+    assert thickness(bar) == 6 and thickness(np.zeros((5, 5), dtype=bool)) == 0
+
+
+@pytest.mark.parametrize(
+    ("what", "gray"),
+    [
+        ("a click with the page's pen", blob(10)),
+        ("a big round blot", blob(60)),
+        ("a click dragged 5 px", blob(14, stretch=5)),
+        ("one dark pixel on a page", speck()),
+    ],
+)
+def test_a_dot_is_refused_not_read_as_a_digit(what: str, gray: np.ndarray) -> None:
+    with pytest.raises(BadImageError, match=r"^too little ink: draw a digit, not a dot$"):
+        mnistify(gray)
+
+
+@pytest.mark.parametrize(
+    ("what", "gray"),
+    [("a short dash, twice as long as thick", blob(10, stretch=20)), ("a dot dragged 10 px", blob(10, stretch=10))],
+)
+def test_a_short_stroke_is_read(what: str, gray: np.ndarray) -> None:
+    assert mnistify(gray).max() == 255
+
+
+@needs_real_mnist
+def test_no_mnist_test_digit_is_taken_for_a_dot() -> None:
+    for digit in read_gz("t10k-images-idx3-ubyte", 3):  # 10,000, light ink on black
+        refuse_a_dot(fit_box(crop_to_ink(ink_signal(digit.astype(np.float32)))))
 
 
 @pytest.mark.parametrize("ink", [0, 255])

@@ -63,6 +63,15 @@ def test_checkpoint_rebuilds_the_model_from_the_file_alone(tmp_path: Path) -> No
     assert loaded.train_params["lr"] == train_params().lr
 
 
+def test_params_without_effect_are_left_out_so_the_same_weights_give_the_same_file(tmp_path: Path) -> None:
+    model, args, norm = CNN((4, 8, 8, 8)).eval(), {"channels": [4, 8, 8, 8]}, Normalization(0.1, 0.3)
+    save_checkpoint(tmp_path / "a.pt", model, "cnn", args, norm, train_params(), 2, unused=("collected_share",))
+    loaded = load_checkpoint(tmp_path / "a.pt")
+    assert "collected_share" not in loaded.train_params and loaded.train_params["lr"] == train_params().lr
+    save_checkpoint(tmp_path / "b.pt", model, "cnn", args, norm, train_params(), 2, unused=("collected_share",))
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+
+
 def test_checkpoint_with_foreign_weights(tmp_path: Path) -> None:
     save_checkpoint(
         tmp_path / "m.pt",

@@ -1,5 +1,6 @@
 // The drawing page: strokes on a canvas (pointer events: mouse, touch, pen) or an image file go to
-// POST predict; the answer fills #prediction, one bar per digit and the 28x28 picture the model saw.
+// POST predict; the answer fills #prediction, one bar per digit and the 28x28 picture the model saw,
+// and offers the correction buttons of collect.js.
 "use strict";
 
 const canvas = document.getElementById("canvas");
@@ -9,6 +10,7 @@ const SEND_SIDE = 112; // px: the drawing goes to the server at 4x MNIST's 28
 const PAUSE_MS = 120; // while drawing, ask the server at most this often (and always after the last stroke)
 const bars = [];
 let drawing = false, last = null, inked = false, timer = null, sent = 0, shown = 0, asking = 0;
+let canvasTurn = 0; // counts drawings and uploads: a late upload must not paint over, or clear, what came after
 
 for (let digit = 0; digit < 10; digit++) {
   const row = document.createElement("li");
@@ -30,11 +32,16 @@ function canvasPoint(event) {
 }
 
 function stroke(from, to) {
-  Object.assign(pen, { strokeStyle: "#000", lineWidth: INK_WIDTH, lineCap: "round", lineJoin: "round" });
+  Object.assign(pen, { strokeStyle: "#000", fillStyle: "#000", lineWidth: INK_WIDTH, lineCap: "round" });
   pen.beginPath();
-  pen.moveTo(...from);
-  pen.lineTo(...to);
-  pen.stroke();
+  if (from[0] === to[0] && from[1] === to[1]) { // a zero-length line is not drawn at all: a click leaves a dot
+    pen.arc(...from, INK_WIDTH / 2, 0, 2 * Math.PI);
+    pen.fill();
+  } else {
+    pen.moveTo(...from);
+    pen.lineTo(...to);
+    pen.stroke();
+  }
   inked = true;
 }
 
@@ -54,6 +61,7 @@ canvas.addEventListener("pointerdown", (event) => {
   event.preventDefault();
   canvas.setPointerCapture(event.pointerId);
   drawing = true;
+  canvasTurn++;
   last = canvasPoint(event);
   stroke(last, last);
   soon();
@@ -79,47 +87,67 @@ function sendCanvas() { // scaled down first: the model sees 28x28, and a small 
   const brush = small.getContext("2d");
   brush.imageSmoothingQuality = "high";
   brush.drawImage(canvas, 0, 0, SEND_SIDE, SEND_SIDE);
-  ask(new Promise((done) => small.toBlob(done, "image/png")), { "Content-Type": "image/png" });
+  ask(new Promise((done) => small.toBlob(done, "image/png")), false);
 }
 
 function sendFile(file) {
   if (!file) return;
-  const form = new FormData();
-  form.append("file", file);
-  ask(form, {});
+  const turn = ++canvasTurn;
+  let refused = false;
+  clearCanvas(); // the drawing is gone either way; a file the browser cannot show leaves the canvas blank
+  ask(file, true).then((outcome) => {
+    refused = outcome === "refused";
+    if (refused && turn === canvasTurn) clearCanvas(); // not a digit: do not leave it there as if it were read
+  });
   createImageBitmap(file).then((picture) => { // show it on the canvas too, scaled to fit
-    clearCanvas();
+    if (refused || turn !== canvasTurn) return;
     const scale = Math.min(canvas.width / picture.width, canvas.height / picture.height);
     const w = picture.width * scale, h = picture.height * scale;
     pen.drawImage(picture, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
   }, () => {}); // a file the browser cannot show: the server's answer says what is wrong
 }
 
-async function ask(body, headers) { // body: a Blob, FormData, or a promise of one
+// picture: a Blob or File, or a promise of one; sent as the body (a PNG) or, asForm, as the form field "file".
+// Resolves to "shown", "refused" (an error is shown) or "late" (a newer answer is already shown).
+async function ask(picture, asForm) {
   const id = ++sent;
-  let response, answer;
+  let response, answer, blob;
   asking++;
   updateState();
   try {
-    response = await fetch("predict?with_image=true", { method: "POST", body: await body, headers });
+    blob = await picture;
+    const request = asForm ? { body: formWith(blob) } : { body: blob, headers: { "Content-Type": "image/png" } };
+    response = await fetch("predict?with_image=true", { method: "POST", ...request });
     answer = await response.json();
   } catch (err) {
-    if (id > shown) showError(`no answer from the server (${err.message})`);
-    return;
+    if (id < shown) return "late";
+    showError(`no answer from the server (${err.message})`);
+    return "refused";
   } finally {
     asking--;
     updateState();
   }
-  if (id < shown) return; // an older answer arriving late
+  if (id < shown) return "late"; // an older answer arriving late
   shown = id;
-  if (response.ok) show(answer); else showError(answer.error || `HTTP ${response.status}`);
+  if (!response.ok) {
+    showError(answer.error || `HTTP ${response.status}`);
+    return "refused";
+  }
+  show(answer, blob);
+  return "shown";
+}
+
+function formWith(file) {
+  const form = new FormData();
+  form.append("file", file);
+  return form;
 }
 
 function updateState() { // <body data-state="busy|idle">: the answer shown is for the picture shown once idle
   document.body.dataset.state = asking > 0 || timer !== null ? "busy" : "idle";
 }
 
-function show(answer) {
+function show(answer, picture) {
   document.getElementById("prediction").textContent = answer.digit;
   document.getElementById("confidence").textContent = `${(100 * answer.probability).toFixed(1)}%`;
   document.getElementById("model-input").src = answer.image;
@@ -129,6 +157,7 @@ function show(answer) {
     bars[digit].querySelector(".value").textContent = `${(100 * p).toFixed(1)}%`;
     bars[digit].classList.toggle("top", digit === answer.digit);
   });
+  corrections.offer(picture, answer.digit);
 }
 
 function showError(message) {
@@ -147,9 +176,14 @@ function reset() {
     row.querySelector(".value").textContent = "";
     row.classList.remove("top");
   }
+  corrections.withdraw();
 }
 
-document.getElementById("clear").addEventListener("click", () => { clearCanvas(); reset(); });
+document.getElementById("clear").addEventListener("click", () => {
+  canvasTurn++;
+  clearCanvas();
+  reset();
+});
 document.getElementById("file").addEventListener("change", (event) => {
   sendFile(event.target.files[0]);
   event.target.value = ""; // so choosing the same file again is a change too

@@ -1,0 +1,74 @@
+"""Collected pictures through the real pipeline: `dvc add`, `dvc repro`, the holdout metric, and back to v1."""
+
+import json
+
+import numpy as np
+import torch
+import yaml
+
+from digits.collection import Collection
+from tests.integration.pipeline_repo import PipelineRepo
+from tests.support import synthetic_digits
+
+COLLECTED = "data/collected"
+
+
+def add_pictures(repo: PipelineRepo, n: int, seed: int) -> None:
+    """`n` new synthetic pictures into the collection, as `digits collect` would store them."""
+    images, labels = synthetic_digits(n, seed)
+    collection = Collection(repo.path / COLLECTED)
+    for pixels, label in zip(images, labels, strict=True):
+        collection.store(pixels, int(label))
+
+
+def out_hashes(repo: PipelineRepo) -> dict[str, str]:
+    """dvc.lock's hash of every stage output, by path."""
+    lock = yaml.safe_load((repo.path / "dvc.lock").read_text())
+    return {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
+
+
+def holdout_images(repo: PipelineRepo) -> torch.Tensor:
+    record = torch.load(repo.path / "data/processed_collected/holdout.pt", weights_only=True)
+    return record["images"]
+
+
+def test_new_pictures_version_retrain_and_go_back(repo: PipelineRepo) -> None:
+    repo.run("git", "tag", "data-v1", check=True)
+    v1 = out_hashes(repo)
+    add_pictures(repo, 80, seed=7)
+    repo.run("dvc", "add", COLLECTED, check=True)
+    assert "preprocess:" in repo.run("dvc", "status", check=True).output
+    run = repo.repro()
+    assert run.returncode == 0, run.output
+    assert run.stages_run == {"preprocess", "train", "evaluate", "ood"}  # ood: it scores the new model
+    v2 = out_hashes(repo)
+    assert v2["data/processed"] == v1["data/processed"] and v2["models/model.pt"] != v1["models/model.pt"]
+    held = json.loads((repo.path / "metrics/test.json").read_text())["collected_holdout"]
+    assert 0 < held["n_images"] < 80 and 0.0 <= held["accuracy"] <= 1.0
+    assert held["n_images"] == len(holdout_images(repo))
+    diff = repo.run("dvc", "metrics", "diff", "--json", check=True).output
+    assert "collected_holdout.accuracy" in json.loads(diff)["metrics/test.json"]
+    repo.commit("data v2: 80 collected pictures")
+    repo.run("git", "tag", "data-v2", check=True)
+
+    repo.run("git", "checkout", "data-v1", "--", f"{COLLECTED}.dvc", check=True)
+    repo.run("dvc", "checkout", f"{COLLECTED}.dvc", check=True)
+    assert Collection(repo.path / COLLECTED).pictures() == []
+    back = repo.repro()
+    assert back.returncode == 0, back.output
+    assert {k: out_hashes(repo)[k] for k in ("data/processed", "models/model.pt")} == {
+        k: v1[k] for k in ("data/processed", "models/model.pt")
+    }  # an empty collection gives exactly the outputs it gave before
+    assert json.loads((repo.path / "metrics/test.json").read_text())["collected_holdout"] == {"n_images": 0}
+
+
+def test_the_holdout_keeps_its_pictures_as_the_collection_grows(repo: PipelineRepo) -> None:
+    add_pictures(repo, 60, seed=8)
+    assert repo.repro("preprocess").returncode == 0
+    before = holdout_images(repo)
+    add_pictures(repo, 60, seed=9)
+    assert repo.repro("preprocess").returncode == 0
+    after = holdout_images(repo)
+    assert len(after) > len(before) > 0
+    rows = {tuple(np.round(image.flatten().numpy(), 4)) for image in after}
+    assert all(tuple(np.round(image.flatten().numpy(), 4)) in rows for image in before)
