@@ -26,6 +26,7 @@ from digits.evaluation import logits_loss_and_accuracy
 from digits.models import build_model, predict_logits
 from digits.optimization import make_optimizer, make_schedule
 from digits.params import TrainParams
+from digits.progress import heartbeat
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,9 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
     size, steps = params.batch_size, data.steps(params.batch_size)
     mine = share(size, trainer.world.rank, trainer.world.size)
     batches = epoch_batches(data, size, trainer.generator)  # (B,) global batches, the same on every rank
-    for batch in tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False):
+    beat = heartbeat(desc, steps, trainer.world.writer)
+    bar = tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False)
+    for done, batch in enumerate(bar, 1):
         draws = trainer.augmentation.draw(size, trainer.generator)
         x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
         with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
@@ -131,6 +134,7 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
             totals[0] += F.cross_entropy(logits.float(), y) * len(y)
             totals[1] += loss.detach() * len(y)
             totals[2] += (logits.argmax(1) == y).sum()
+        beat.tick(done)
     plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())
     return plain, smoothed, correct
 
