@@ -1,6 +1,6 @@
 """Speed and memory of the pipeline against the PyTorch tutorial's way, measured side by side.
 
-Run after `dvc repro` (it reads data/raw and data/processed):  python benchmarks/bench.py
+Run from the repo root after `dvc repro` (it reads data/raw and data/processed):  python -m benchmarks.bench
 Prints seconds, images per second and ratios; every ratio compares two runs made here, now.
 """
 

@@ -1,6 +1,6 @@
 """Training on several processes, measured side by side on this machine (CPU, gloo on loopback).
 
-Run after `dvc repro` (it reads data/processed):  python benchmarks/ddp.py
+Run from the repo root after `dvc repro` (it reads data/processed):  python -m benchmarks.ddp
 Prints the launcher's start-up cost, training throughput of the default model with 1 and 2
 processes, the gloo all-reduce time of its gradients, and the compute time of one step against the
 batch each process gets (the inputs of the scaling model in the README's "Scale out" section).

@@ -15,6 +15,7 @@ from digits.atomic import atomic_file, save_record
 from digits.data import Normalization, safe_torch_load
 from digits.errors import PipelineError
 from digits.models import build_model
+from digits.restore import restore_hint
 
 FORMAT = "digits.checkpoint.v1"
 KEYS = {"format", "architecture", "model_args", "normalization", "train_params", "best_epoch", "state_dict"}
@@ -59,6 +60,8 @@ def save_checkpoint(
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Rebuild the model a checkpoint describes; a foreign or corrupt file is one PipelineError line."""
+    if not path.exists():  # say how to get it back: `dvc checkout`, `dvc pull` or `dvc repro`
+        raise PipelineError(f"{path}: file not found; {restore_hint(path)}")
     hint = "run `dvc repro` to train one"
     record = safe_torch_load(path, f"model checkpoint ({hint})")
     if not isinstance(record, dict) or record.get("format") != FORMAT or set(record) != KEYS:

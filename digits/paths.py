@@ -1,6 +1,6 @@
 """Every file the pipeline reads or writes, relative to the project root (the folder of dvc.yaml).
 
-dvc.yaml lists the same paths; tests/unit/test_paths.py checks that the two agree.
+dvc.yaml lists the same paths; tests/unit/test_dvc_yaml.py checks that the two agree.
 """
 
 from dataclasses import dataclass
@@ -15,11 +15,13 @@ COLLECTED_SPLITS_DIR = "data/processed_collected"  # train.pt, holdout.pt: the c
 COLLECTED_SPLITS = ("train", "holdout")
 MODEL = "models/model.pt"
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
-TEST_METRICS = "metrics/test.json"  # accuracy, loss, ECE, macro and per-class precision/recall/F1
+TEST_METRICS = "metrics/test.json"  # the headline: accuracy, loss, ECE, macro F1, collected holdout
+PER_CLASS = "metrics/plots/per_class.json"  # one {digit, precision, recall, f1} row per digit (a plot, not a metric)
 CONFUSION = "metrics/plots/confusion.json"  # one {actual, predicted} row per test image
 CALIBRATION = "metrics/plots/calibration.json"  # reliability diagram: confidence vs accuracy per bin
 ERRORS_IMAGE = "metrics/plots/errors.png"  # the most confidently wrong test digits
-OOD_METRICS = "metrics/ood.json"  # UCI digits: accuracy, per-class recall; robustness suite: accuracy per variant
+OOD_METRICS = "metrics/ood.json"  # UCI digits: accuracy; robustness suite: mean and worst variant's accuracy
+UCI_PER_CLASS = "metrics/plots/uci_per_class.json"  # one {digit, recall} row per digit of the UCI digits
 ROBUSTNESS_PLOT = "metrics/plots/robustness.json"  # one {variant, accuracy} row per variant
 VARIANTS_IMAGE = "metrics/plots/variants.png"  # test digits under each variant of the suite
 
@@ -65,6 +67,10 @@ class ProjectPaths:
         return self.root / TEST_METRICS
 
     @property
+    def per_class(self) -> Path:
+        return self.root / PER_CLASS
+
+    @property
     def confusion(self) -> Path:
         return self.root / CONFUSION
 
@@ -79,6 +85,10 @@ class ProjectPaths:
     @property
     def ood_metrics(self) -> Path:
         return self.root / OOD_METRICS
+
+    @property
+    def uci_per_class(self) -> Path:
+        return self.root / UCI_PER_CLASS
 
     @property
     def robustness_plot(self) -> Path:

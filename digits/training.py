@@ -26,12 +26,15 @@ from digits.evaluation import logits_loss_and_accuracy
 from digits.models import build_model, predict_logits
 from digits.optimization import make_optimizer, make_schedule
 from digits.params import TrainParams
+from digits.progress import heartbeat
 
 
 @dataclass(frozen=True)
 class EpochStats:
     epoch: int  # 1-based
-    train_loss: float  # mean over the epoch's batches, with augmentation and label smoothing
+    # Means over the epoch's augmented batches, from the logits the optimizer stepped on (weights still moving):
+    train_loss: float  # plain cross-entropy, no label smoothing: the same measure as val_loss
+    train_smoothed_loss: float  # the objective minimised: cross-entropy with label smoothing (train_loss at 0)
     train_acc: float
     val_loss: float  # plain cross-entropy of the weights being evaluated
     val_acc: float
@@ -105,14 +108,17 @@ def rank_batch(
     return trainer.augmentation.apply(images[index], draws[:, part]), labels[index]
 
 
-def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float]:
-    """One pass over shuffled full batches (the short last one is dropped); (mean loss, accuracy)."""
+def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float, float]:
+    """One pass over shuffled full batches (the short last one is dropped);
+    (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
     trainer.model.train()
-    totals = torch.zeros(2, device=data.labels.device)  # loss sum, correct (this rank's share)
+    totals = torch.zeros(3, device=data.labels.device)  # plain loss sum, smoothed loss sum, correct (this rank's share)
     size, steps = params.batch_size, data.steps(params.batch_size)
     mine = share(size, trainer.world.rank, trainer.world.size)
     batches = epoch_batches(data, size, trainer.generator)  # (B,) global batches, the same on every rank
-    for batch in tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False):
+    beat = heartbeat(desc, steps, trainer.world.writer)
+    bar = tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False)
+    for done, batch in enumerate(bar, 1):
         draws = trainer.augmentation.draw(size, trainer.generator)
         x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
         with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
@@ -124,11 +130,13 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
         trainer.schedule.step()
         if trainer.averaged:
             trainer.averaged.update_parameters(trainer.model)
-        with torch.no_grad():
-            totals[0] += loss.detach() * len(y)
-            totals[1] += (logits.argmax(1) == y).sum()
-    loss_sum, correct = sum_over_ranks(totals, trainer.world).tolist()
-    return loss_sum / (steps * size), correct / (steps * size)
+        with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
+            totals[0] += F.cross_entropy(logits.float(), y) * len(y)
+            totals[1] += loss.detach() * len(y)
+            totals[2] += (logits.argmax(1) == y).sum()
+        beat.tick(done)
+    plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())
+    return plain, smoothed, correct
 
 
 def validate(model: nn.Module, val: Split, batch_size: int, device: torch.device, world: World) -> tuple[float, float]:
@@ -177,12 +185,10 @@ def fit(
     for epoch in range(1, params.epochs + 1):
         trainer.augmentation = augmentation(params, train.norm, epoch)
         start = time.perf_counter()
-        train_loss, train_acc = train_epoch(trainer, data, params, f"epoch {epoch}/{params.epochs}")
+        losses_acc = train_epoch(trainer, data, params, f"epoch {epoch}/{params.epochs}")  # 3 floats
         val_loss, val_acc = validate(scored, val, params.batch_size * 8, device, world)
         lr = trainer.schedule.get_last_lr()[0]
-        history.epochs.append(
-            EpochStats(epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - start)
-        )
+        history.epochs.append(EpochStats(epoch, *losses_acc, val_loss, val_acc, lr, time.perf_counter() - start))
         if not best_state or val_acc >= history.best.val_acc:  # ties: the later, lower-lr weights
             history.best_epoch = epoch
             best_state = {

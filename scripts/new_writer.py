@@ -1,8 +1,10 @@
 """Draw digits the way one new writer does, unlike MNIST's writers, as the page's canvas would: a
-280x280 white square, black round-capped strokes. The writer has a continental hand, the styles the
-model misread in issue 15: 1s with a long up-stroke and a foot, crossed 7s, open-topped 4s, 9s with
-a small loop and a curled tail, flat-topped 3s, 2s with a loop. Each picture jitters the writer's
-strokes (slant, size, position, wobble), seeded, so the same command draws the same pictures.
+280x280 white square, black round-capped strokes. The writer is a child with a continental hand (1s
+with a long up-stroke and a foot, crossed 7s, open-topped 4s, flat-topped 3s, 2s with a loop) who
+writes 3, 4, 6, 7 and 9 backwards, as children learning to write often do. (Not 2 and 5: mirrored,
+each would be the other.) Each picture jitters the writer's strokes (slant, size, position, wobble),
+seeded, so the same command draws the same pictures. The model of issue 15 reads the continental
+hand well and the mirrored digits mostly wrong: the pictures a page's corrections would collect.
 
     python scripts/new_writer.py OUT [--per-digit 40] [--seed 0]
     digits collect OUT/7/*.png --label 7      # ... for each digit: import them into data/collected/
@@ -13,9 +15,10 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 SIDE = 280  # pixels: the page's canvas
+MIRRORED = (3, 4, 6, 7, 9)  # digits the writer writes backwards
 INK = 22  # pixels: stroke width, about the page's pen
 Stroke = list[tuple[float, float]]  # points in the unit square, y down
 
@@ -85,7 +88,8 @@ def main() -> None:
     for digit, strokes in HAND.items():
         (args.out / str(digit)).mkdir(parents=True, exist_ok=True)
         for n in range(args.per_digit):
-            draw(jittered(strokes, rng)).save(args.out / str(digit) / f"{n:03d}.png")
+            picture = draw(jittered(strokes, rng))
+            (ImageOps.mirror(picture) if digit in MIRRORED else picture).save(args.out / str(digit) / f"{n:03d}.png")
     print(f"new_writer: {10 * args.per_digit} pictures in {args.out}/<digit>/")
 
 

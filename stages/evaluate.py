@@ -4,13 +4,13 @@ from digits.atomic import write_json
 from digits.checkpoint import Checkpoint
 from digits.data import Split, load_split
 from digits.errors import run_main
-from digits.evaluation import classification_metrics
+from digits.evaluation import classification_metrics, per_class_rows
 from digits.figures import error_grid, save_png
 from digits.loading import load_model_and_test
 from digits.models import predict_logits
 from digits.params import EvaluateParams, load_params
 from digits.paths import project_paths
-from digits.reports import calibration, confident_errors, confusion_rows, to_pixels
+from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 from digits.runtime import configure_torch, resolve_device
 
 
@@ -42,17 +42,16 @@ def main() -> None:
         probabilities[worst].max(1).values.tolist(),
     )
     metrics["collected_holdout"] = holdout_metrics(checkpoint, holdout, params)
+    write_json(paths.per_class, per_class_rows(logits, test.labels))
     write_json(paths.confusion, confusion_rows(logits.argmax(1), test.labels))
     write_json(paths.calibration, bins)
     save_png(figure, paths.errors_image)
     write_json(paths.test_metrics, metrics)  # last: the file `dvc metrics` reads says the stage finished
-    print(
-        f"evaluate: test accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f}, ECE {ece:.4f} "
-        f"on {metrics['n_images']} images"
-    )
     if len(holdout):
         held = metrics["collected_holdout"]
-        print(f"evaluate: collected holdout accuracy {held['accuracy']:.4f} on {held['n_images']} pictures")
+        print(f"evaluate: collected holdout accuracy {held['accuracy']:.2%} on {held['n_images']:,} pictures")
+    errors = int((logits.argmax(1) != test.labels).sum())
+    print(f"evaluate: {summary_line(metrics, errors)} -> {paths.test_metrics.relative_to(paths.root)}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from digits.atomic import write_json
 from digits.errors import run_main
 from digits.figures import save_png, variant_grid
 from digits.loading import load_model_and_test
-from digits.ood.suite import robustness_metrics, robustness_rows, uci_metrics
+from digits.ood.suite import robustness_metrics, robustness_rows, uci_metrics, variant_accuracies
 from digits.ood.variants import VARIANTS, make_variant
 from digits.params import OodParams, load_params
 from digits.paths import project_paths
@@ -25,18 +25,21 @@ def main() -> None:
     configure_torch("auto")
     checkpoint, test = load_model_and_test(paths)
     model = checkpoint.model.to(device)
-    uci = uci_metrics(model, checkpoint.norm, params.batch_size, device)
-    robustness = robustness_metrics(model, test, params.seed, params.batch_size, device)
+    uci, uci_recall = uci_metrics(model, checkpoint.norm, params.batch_size, device)
+    scores = variant_accuracies(model, test, params.seed, params.batch_size, device)
+    robustness = robustness_metrics(scores)
     examples = to_pixels(test.images[:EXAMPLES], test.norm)  # (K, 28, 28) in [0, 1]
     pictures = {"original": examples} | {
         name: make_variant(name, examples.unsqueeze(1), params.seed)[:, 0] for name in VARIANTS
     }
     save_png(variant_grid(pictures), paths.variants_image)
-    write_json(paths.robustness_plot, robustness_rows(robustness))
+    write_json(paths.uci_per_class, uci_recall)
+    write_json(paths.robustness_plot, robustness_rows(scores))
     write_json(paths.ood_metrics, {"uci": uci, "robustness": robustness})  # last: says the stage finished
     print(
         f"ood: UCI digits accuracy {uci['accuracy']:.4f} on {uci['n_images']} pictures; "
-        f"robustness suite mean accuracy {robustness['mean_accuracy']:.4f} over {len(VARIANTS)} variants"
+        f"robustness suite mean accuracy {robustness['mean_accuracy']:.4f} over {len(VARIANTS)} variants "
+        f"(worst: {robustness['worst_variant']} {robustness['worst_accuracy']:.4f})"
     )
 
 

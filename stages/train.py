@@ -22,13 +22,16 @@ from digits.training import EpochStats, History, fit, init_model, model_args
 
 
 def log_epoch(live: Live, stats: EpochStats) -> None:
+    """One row per curve, at step = the 1-based epoch (DVCLive would count from 0)."""
+    live.step = stats.epoch
     for split in ("train", "val"):
-        live.log_metric(f"{split}/loss", getattr(stats, f"{split}_loss"))
+        live.log_metric(f"{split}/loss", getattr(stats, f"{split}_loss"))  # plain cross-entropy, both
         live.log_metric(f"{split}/acc", getattr(stats, f"{split}_acc"))
+    live.log_metric("train/smoothed_loss", stats.train_smoothed_loss)  # the objective, with label smoothing
     live.next_step()
     print(
-        f"train: epoch {stats.epoch}: loss {stats.train_loss:.4f}, val loss {stats.val_loss:.4f}, "
-        f"val acc {stats.val_acc:.4f} ({stats.seconds:.1f} s)"
+        f"train: epoch {stats.epoch}: loss {stats.train_loss:.4f} (smoothed {stats.train_smoothed_loss:.4f}), "
+        f"val loss {stats.val_loss:.4f}, val acc {stats.val_acc:.4f} ({stats.seconds:.1f} s)"
     )
 
 

@@ -19,6 +19,7 @@ PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "data/co
 PROJECT_DIRS = ("digits", "stages")
 # The offline `dvc plots` page (a path inside .dvc/, set in the project's .dvc/config): each repository gets both.
 HTML_TEMPLATE = ConfigObj(str(ROOT / ".dvc" / "config"))["plots"]["html_template"]
+PLOT_TEMPLATES = ".dvc/plots"  # DVC's folder of plot templates: dvc.yaml's custom ones (and the page above)
 # Small and fast: a few hundred synthetic images, a tiny CNN, one thread.
 SMALL = {
     "download": {"retries": 0, "timeout": 5.0},
@@ -76,6 +77,7 @@ class PipelineRepo:
             ["dvc", "config", "plots.html_template", HTML_TEMPLATE],
         ):
             repo.run(*command, check=True)
+        shutil.copytree(ROOT / PLOT_TEMPLATES, path / PLOT_TEMPLATES, dirs_exist_ok=True)
         (path / ".dvc" / HTML_TEMPLATE).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / ".dvc" / HTML_TEMPLATE, path / ".dvc" / HTML_TEMPLATE)
         repo.commit("project")

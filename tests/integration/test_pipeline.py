@@ -16,10 +16,13 @@ OUTPUTS = [
     "data/processed/test.pt",
     "models/model.pt",
     "metrics/test.json",
+    "metrics/plots/per_class.json",
     "metrics/train/metrics.json",
     "metrics/train/plots/metrics/train/loss.tsv",
+    "metrics/train/plots/metrics/train/smoothed_loss.tsv",
     "metrics/train/plots/metrics/val/acc.tsv",
     "metrics/ood.json",
+    "metrics/plots/uci_per_class.json",
     "metrics/plots/robustness.json",
     "metrics/plots/variants.png",
 ]
@@ -40,15 +43,32 @@ def test_ood_stage_reports_uci_digits_and_every_variant(baseline: tuple[Pipeline
     repo, _ = baseline
     ood = json.loads((repo.path / "metrics/ood.json").read_text())
     assert ood["uci"]["n_images"] == 1797 and 0.0 <= ood["uci"]["accuracy"] <= 1.0  # scikit-learn's digits, all
-    assert sorted(ood["uci"]["per_class_recall"]) == [str(d) for d in range(10)]
     assert list(ood["uci"]["other_upscalings"]) == ["bilinear_4x"]
-    variants = ood["robustness"]["variants"]
-    assert list(variants) == list(VARIANTS)
-    assert ood["robustness"]["mean_accuracy"] == pytest.approx(sum(variants.values()) / len(variants), abs=1e-6)
+    recall = json.loads((repo.path / "metrics/plots/uci_per_class.json").read_text())
+    assert [row["digit"] for row in recall] == list(range(10)) and all(0 <= row["recall"] <= 1 for row in recall)
     rows = json.loads((repo.path / "metrics/plots/robustness.json").read_text())
-    assert rows == [{"variant": name, "accuracy": score} for name, score in variants.items()]
+    variants = {row["variant"]: row["accuracy"] for row in rows}
+    assert list(variants) == list(VARIANTS)
+    worst = min(variants.values())
+    assert ood["robustness"] == {
+        "mean_accuracy": pytest.approx(sum(variants.values()) / len(variants), abs=1e-6),
+        "worst_accuracy": worst,
+        "worst_variant": next(name for name, score in variants.items() if score == worst),
+    }
     shown = json.loads(repo.run("dvc", "metrics", "show", "--json", check=True).output)
     assert "metrics/ood.json" in json.dumps(shown)  # a top-level metric: `dvc metrics diff` and `exp show` see it
+
+
+def test_metrics_files_hold_the_headline_and_the_plot_files_the_rest(baseline: tuple[PipelineRepo, set[str]]) -> None:
+    """`dvc metrics show` and `dvc exp show` list only the headline; per class and per variant are plot files."""
+    repo, _ = baseline
+    metrics = json.loads((repo.path / "metrics/test.json").read_text())
+    assert list(metrics) == ["accuracy", "loss", "n_images", "macro", "ece", "collected_holdout"]
+    per_class = json.loads((repo.path / "metrics/plots/per_class.json").read_text())
+    assert [row["digit"] for row in per_class] == list(range(10))
+    assert metrics["macro"] == pytest.approx({"f1": sum(row["f1"] for row in per_class) / 10}, abs=1e-6)
+    shown = json.loads(repo.run("dvc", "metrics", "show", "--json", check=True).output)
+    assert not {"metrics/plots/per_class.json", "metrics/plots/uci_per_class.json"} & set(json.dumps(shown).split('"'))
 
 
 def test_ood_key_reruns_only_ood(repo: PipelineRepo) -> None:

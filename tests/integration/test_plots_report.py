@@ -1,11 +1,16 @@
 """`dvc plots show` and `dvc plots diff` of a real run, opened in headless Chromium with no network: every
 vega chart renders, from the offline page that .dvc/config names (digits/plots_template.py). DVC's default
-page, which loads its scripts from a CDN, stays blank in the same browser: proof that it was offline."""
+page, which loads its scripts from a CDN, stays blank in the same browser: proof that it was offline.
+What the charts say is read back from the ARIA labels vega writes into their SVG (.dvc/plots/*.json):
+whole epochs from 1, every error of the confusion matrix, the images of each calibration bin."""
 
+import csv
 import functools
+import json
 import re
 import shutil
 import subprocess
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -139,3 +144,40 @@ def test_dvc_default_page_stays_blank_offline(repo: PipelineRepo, tmp_path: Path
     dumped = chromium(report, tmp_path / "profile", "--dump-dom")
     assert all(marks == [] for _, marks in Page(dumped.stdout, ids).charts.values())
     assert "Uncaught ReferenceError: vegaEmbed is not defined" in CONSOLE.findall(dumped.stderr)
+
+
+def column(tsv: Path, name: str) -> list[str]:
+    with tsv.open(newline="") as lines:
+        return [row[name] for row in csv.DictReader(lines, delimiter="\t")]
+
+
+def test_train_logs_count_epochs_from_1_and_log_the_loss_without_label_smoothing(repo: PipelineRepo) -> None:
+    logs, epochs = repo.path / "metrics/train/plots/metrics", repo.params()["train"]["epochs"]
+    for name in ("train/loss", "train/smoothed_loss", "train/acc", "val/loss", "val/acc"):
+        assert column(logs / f"{name}.tsv", "step") == [str(epoch) for epoch in range(1, epochs + 1)], name
+    assert repo.params()["train"]["label_smoothing"] > 0  # so the two train losses differ
+    assert column(logs / "train/loss.tsv", "loss") != column(logs / "train/smoothed_loss.tsv", "smoothed_loss")
+    summary = json.loads((repo.path / "metrics/train/metrics.json").read_text())
+    assert summary["step"] == epochs and set(summary["train"]) == {"loss", "smoothed_loss", "acc"}
+
+
+def test_charts_show_whole_epochs_every_error_and_the_bin_counts(repo: PipelineRepo, tmp_path: Path) -> None:
+    plots(repo, "show", "-o", str(tmp_path / "report"))
+    dom = chromium(tmp_path / "report" / "index.html", tmp_path / "profile", "--dump-dom").stdout
+    labels = Counter(re.findall(r'aria-label="([^"]*)"', dom))
+    epochs = repo.params()["train"]["epochs"]
+    assert labels[f"X-axis titled 'epoch' for a linear scale with values from 1 to {epochs}"] == 2  # loss, accuracy
+    rows = json.loads((repo.path / "metrics/plots/confusion.json").read_text())
+    cells = Counter((row["actual"], row["predicted"]) for row in rows)
+    errors = {cell: n for cell, n in cells.items() if cell[0] != cell[1]}
+    assert errors  # a tiny model on synthetic digits: errors to draw
+    for (actual, predicted), n in cells.items():  # each: its count written; a grey cell, or one coloured by errors
+        cell = f"predicted: {predicted}; actual: {actual}"
+        if (actual, predicted) in errors:
+            assert (labels[f"{cell}; images: {n}"], labels[f"{cell}; errors: {n}; images: {n}"]) == (1, 1), cell
+        else:
+            assert labels[f"{cell}; images: {n}"] == 2, cell
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", dom)
+    for row in json.loads((repo.path / "metrics/plots/calibration.json").read_text()):
+        assert f"{row['images']:,}" in texts, row  # written on the bin's bar
+    assert "Subtitle text 'above the dashed y = x line: right more often than confident (under-confident)'" in labels

@@ -29,7 +29,7 @@ def test_default_params_on_real_mnist(tmp_path: Path, s3: S3Server) -> None:
     # The old default (no style augmentation) scored 96.5% and 95.5% here, and 71.7% on thin strokes.
     assert ood["uci"]["accuracy"] >= 0.97 and ood["uci"]["other_upscalings"]["bilinear_4x"] >= 0.965, ood["uci"]
     assert ood["robustness"]["mean_accuracy"] >= 0.98, ood["robustness"]
-    assert min(ood["robustness"]["variants"].values()) >= 0.93, ood["robustness"]
+    assert ood["robustness"]["worst_accuracy"] >= 0.93, ood["robustness"]  # every variant: the worst one
 
     repo.commit("real run")
     shared = SharedProject.publish(repo, s3, tmp_path)

@@ -79,8 +79,14 @@ def test_outputs_match_declared_paths() -> None:
     assert outs["download"] == [paths.RAW_DIR]
     assert outs["preprocess"] == [paths.PROCESSED_DIR, paths.COLLECTED_SPLITS_DIR]
     assert outs["train"] == [paths.MODEL, paths.TRAIN_LOG_DIR]
-    assert paths.TEST_METRICS in outs["evaluate"]
-    assert outs["ood"] == [paths.OOD_METRICS, paths.ROBUSTNESS_PLOT, paths.VARIANTS_IMAGE]
+    assert outs["evaluate"] == [
+        paths.TEST_METRICS,
+        paths.PER_CLASS,
+        paths.CONFUSION,
+        paths.CALIBRATION,
+        paths.ERRORS_IMAGE,
+    ]
+    assert outs["ood"] == [paths.OOD_METRICS, paths.UCI_PER_CLASS, paths.ROBUSTNESS_PLOT, paths.VARIANTS_IMAGE]
     data_deps = {stage: [d for d in names(spec["deps"]) if not d.endswith(".py")] for stage, spec in STAGES.items()}
     assert data_deps["preprocess"] == [paths.RAW_DIR, paths.COLLECTED_DIR]
     collected = f"{paths.COLLECTED_SPLITS_DIR}/{{}}.pt"

@@ -1,4 +1,4 @@
-"""Confusion rows, calibration bins and ECE, the choice of worst errors, and the error grid PNG."""
+"""Confusion rows, calibration bins and ECE, the choice of worst errors, the error grid PNG, the summary line."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import torch
 
 from digits.data import Normalization
 from digits.figures import error_grid, save_png
-from digits.reports import calibration, confident_errors, confusion_rows, to_pixels
+from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 
 
 def test_confusion_rows() -> None:
@@ -21,8 +21,8 @@ def test_calibration_bins_and_ece() -> None:
     labels = torch.tensor([0, 1, 1, 1])
     rows, ece = calibration(probabilities, labels, bins=10)
     assert rows == [
-        {"bin": 5, "confidence": 0.55, "accuracy": 1.0, "images": 2},
-        {"bin": 9, "confidence": 0.95, "accuracy": 0.5, "images": 2},
+        {"bin": 5, "lower": 0.5, "upper": 0.6, "confidence": 0.55, "accuracy": 1.0, "images": 2},
+        {"bin": 9, "lower": 0.9, "upper": 1.0, "confidence": 0.95, "accuracy": 0.5, "images": 2},
     ]
     assert ece == pytest.approx(0.5 * 0.45 + 0.5 * 0.45)
 
@@ -52,3 +52,8 @@ def test_error_grid_png_is_deterministic(tmp_path: Path, count: int) -> None:
         save_png(error_grid(pixels, [1] * count, [7] * count, [0.9] * count), tmp_path / name)
     data = (tmp_path / "a.png").read_bytes()
     assert data.startswith(b"\x89PNG") and data == (tmp_path / "b.png").read_bytes()
+
+
+def test_summary_line() -> None:
+    metrics = {"accuracy": 0.9969, "loss": 0.106759, "n_images": 10_000, "ece": 0.093474}
+    assert summary_line(metrics, 31) == "test accuracy 99.69% (31 errors of 10,000), loss 0.1068, ECE 0.0935"

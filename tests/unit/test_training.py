@@ -45,7 +45,7 @@ def small(**changes: object) -> TrainParams:
     [
         {"model": "cnn"},
         {"model": "mlp", "optimizer": "sgd", "lr": 0.1, "schedule": "constant", "max_shift": 0, "epochs": 5},
-        {"model": "cnn", "ema_decay": 0.9, "max_rotation": 10.0, "max_scale": 0.1},
+        {"model": "cnn", "ema_decay": 0.9, "max_rotation": 10.0, "max_scale": 0.1, "label_smoothing": 0.0},
     ],
 )
 def test_fit_learns(splits: dict[str, object], changes: dict[str, object]) -> None:
@@ -54,7 +54,12 @@ def test_fit_learns(splits: dict[str, object], changes: dict[str, object]) -> No
     history = fit(model, splits["train"], splits["val"], params, CPU)
     assert [s.epoch for s in history.epochs] == list(range(1, params.epochs + 1))
     assert history.best.val_acc > 0.8  # chance is 0.1
-    assert history.epochs[-1].train_loss < history.epochs[0].train_loss
+    first, last = history.epochs[0], history.epochs[-1]
+    assert last.train_loss < first.train_loss and last.train_smoothed_loss < first.train_smoothed_loss
+    if params.label_smoothing == 0:
+        assert [s.train_loss for s in history.epochs] == [s.train_smoothed_loss for s in history.epochs]
+    else:  # mostly right and confident: smoothing's share of the other classes' -log p makes the objective larger
+        assert last.train_smoothed_loss > last.train_loss
 
 
 def test_fit_is_deterministic(splits: dict[str, object]) -> None:

@@ -1,0 +1,87 @@
+"""The project's plot templates (.dvc/plots/*.json), as DVC fills them with the committed metrics
+(`dvc plots show --json`): whole epochs and no smoothing slider, a confusion matrix whose errors show,
+a calibration chart with its y = x line and its counts. tests/integration/test_plots_report.py draws them."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from dvc_render.vega_templates import TEMPLATES
+
+ROOT = Path(__file__).resolve().parents[2]
+PLOTS = yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"]
+CHARTS = {name: spec for plot in PLOTS if isinstance(plot, dict) for name, spec in plot.items()}  # others: images
+BUILT_IN = {template.DEFAULT_NAME for template in TEMPLATES}
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Plot id -> the Vega-Lite spec DVC made of its template and the workspace's data."""
+    dvc = Path(sys.executable).parent / "dvc"
+    command = [str(dvc), "plots", "show", "--json", "-o", str(tmp_path_factory.mktemp("plots"))]
+    shown = json.loads(subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    return {name: shown["data"][name][0]["content"] for name in CHARTS}
+
+
+def parts(spec: object) -> Iterator[dict[str, Any]]:
+    """Every object in a spec, the spec first: layers, concatenated views, encodings, marks..."""
+    if isinstance(spec, dict):
+        yield spec
+        for value in spec.values():
+            yield from parts(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            yield from parts(value)
+
+
+def test_the_custom_templates_are_the_ones_dvc_yaml_names() -> None:
+    named = {spec["template"] for spec in CHARTS.values()}
+    assert named - BUILT_IN == {path.stem for path in (ROOT / ".dvc" / "plots").glob("*.json")}
+    assert not named & {"linear", "smooth"}  # DVC's templates with a smoothing slider
+
+
+def test_dvc_fills_every_anchor(specs: dict[str, dict[str, Any]]) -> None:
+    assert [name for name, spec in specs.items() if "<DVC_METRIC_" in json.dumps(spec)] == []
+
+
+def test_no_chart_has_a_slider(specs: dict[str, dict[str, Any]]) -> None:
+    sliders = [name for name, spec in specs.items() if any(p.get("input") == "range" for p in parts(spec))]
+    assert sliders == []
+
+
+def test_epoch_charts_tick_whole_epochs(specs: dict[str, dict[str, Any]]) -> None:
+    epochs = [name for name, plot in CHARTS.items() if plot["template"] == "epochs"]
+    assert len(epochs) == 2  # loss and accuracy
+    for name in epochs:
+        x = specs[name]["encoding"]["x"]
+        assert (x["field"], x["axis"]) == ("step", {"tickMinStep": 1, "format": "d"})
+
+
+def confusion_layers(specs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    (name,) = [name for name, plot in CHARTS.items() if plot["template"] == "confusion_errors"]
+    return specs[name]["spec"]["layer"]
+
+
+def test_confusion_matrix_colours_the_errors_on_a_log_scale_and_writes_every_count(
+    specs: dict[str, dict[str, Any]],
+) -> None:
+    right, errors, counts = confusion_layers(specs)
+    assert right["transform"] == [{"filter": "datum.right"}] and errors["transform"] == [{"filter": "!datum.right"}]
+    assert errors["encoding"]["color"]["field"] == "images" and errors["encoding"]["color"]["scale"]["type"] == "log"
+    assert counts["mark"]["type"] == "text" and counts["encoding"]["text"]["field"] == "images"
+
+
+def test_calibration_has_the_diagonal_the_point_sizes_and_the_counts(specs: dict[str, dict[str, Any]]) -> None:
+    (name,) = [name for name, plot in CHARTS.items() if plot["template"] == "calibration"]
+    every = list(parts(specs[name]))
+    diagonal = [p for p in every if p.get("data") == {"values": [{"p": 0}, {"p": 1}]}]
+    assert len(diagonal) == 1 and diagonal[0]["encoding"]["x"]["field"] == diagonal[0]["encoding"]["y"]["field"]
+    for channel in ("size", "text"):  # point size: images in the bin; and the count, written on its bar
+        assert [p[channel]["field"] for p in every if isinstance(p.get(channel), dict)] == ["images"], channel
+    rows = specs[name]["data"]["values"]
+    assert rows and all({"lower", "upper", "images"} <= set(row) for row in rows)  # what the bars are drawn from
