@@ -1,12 +1,10 @@
 """`digits serve --workers 2` as real processes on loopback: both workers answer, a killed worker is
-replaced while the other goes on, /metrics adds up every worker, and SIGTERM drains: /health says so,
-the requests in flight complete, new connections are refused, and the exit status is 0."""
+replaced while the other goes on, and /metrics adds up every worker. (Shutdown: test_serve_shutdown.py.)"""
 
 import os
 import re
 import signal
 import socket
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from digits.model_info import file_md5
-from tests.integration.test_serve_process import request, whole_response
-from tests.serve_process import RunningServer, running_server
+from tests.integration.test_serve_process import request
+from tests.serve_process import RunningServer, running_server, wait_until
 from tests.serve_support import digit_one_png, small_model
 
 THREADS = 8  # concurrent clients, so that both workers get requests
@@ -32,13 +30,6 @@ def pids_answering(server: RunningServer, requests: int) -> list[int]:
         answers = list(pool.map(lambda _: request(server, "GET", "/health"), range(requests)))
     assert {status for status, _ in answers} == {200}, answers
     return [answer["worker"] for _, answer in answers]
-
-
-def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout:g} s: {what}"
-        time.sleep(0.1)
 
 
 def test_both_workers_take_requests(model_file: Path, tmp_path: Path) -> None:
@@ -65,37 +56,6 @@ def test_a_killed_worker_is_replaced_and_the_other_answers_meanwhile(model_file:
     assert f"Worker (pid:{killed}) was sent SIGKILL!" in (tmp_path / "server.log").read_text()
 
 
-def running(pid: int) -> bool:
-    """Alive and not a zombie waiting for whoever adopted it to reap it (Linux)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def test_workers_left_without_their_master_drain_and_exit(model_file: Path, tmp_path: Path) -> None:
-    with running_server(model_file, tmp_path / "server.log", ["--workers", "2"]) as server:
-        workers = server.wait_for_workers(2)
-        server.process.kill()  # SIGKILL: the master cannot stop them
-        server.process.wait()
-        assert all(running(pid) for pid in workers)
-        wait_until(lambda: not any(running(pid) for pid in workers), 20, "the workers exited")
-
-
-def test_ctrl_c_stops_master_and_workers_with_130(model_file: Path, tmp_path: Path) -> None:
-    """Ctrl-C in a terminal signals the whole process group: the master and every worker at once."""
-    log = tmp_path / "server.log"
-    with running_server(model_file, log, ["--workers", "2"], prefix=["setsid"]) as server:  # a group of its own
-        workers = server.wait_for_workers(2)
-        assert request(server, "POST", "/predict", digit_one_png(), "image/png")[0] == 200
-        os.killpg(server.process.pid, signal.SIGINT)
-        assert server.process.wait(20) == 130
-    assert not any(running(pid) for pid in workers)
-    lines = log.read_text().splitlines()
-    assert lines[-1] == "digits: interrupted", lines
-    assert not [line for line in lines if "Traceback" in line or "was sent" in line], lines  # each exited 0
-
-
 def metric(text: str, name: str, labels: str = "") -> float:
     """One sample's value in Prometheus text: `name{labels} value`; 0 when absent."""
     found = re.search(rf"^{re.escape(name)}{re.escape('{' + labels + '}' if labels else '')} (\S+)$", text, re.M)
@@ -103,8 +63,9 @@ def metric(text: str, name: str, labels: str = "") -> float:
 
 
 def scrape(server: RunningServer) -> str:
-    connection_text = urlsplit(server.url)
-    with socket.create_connection((connection_text.hostname, connection_text.port), timeout=30) as sock:
+    """GET /metrics' body, checking its status and content type."""
+    address = urlsplit(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
         sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         answer = b""
         while more := sock.recv(65536):
@@ -134,55 +95,3 @@ def test_metrics_add_up_every_worker(model_file: Path, tmp_path: Path) -> None:
     assert metric(text, "digits_batch_images_sum") == 30  # every image through the model once, in some batch
     assert 1 <= metric(text, "digits_batch_images_count") <= 30
     assert metric(text, "digits_model_info", f'architecture="cnn",md5="{file_md5(model_file)}"') == 1
-
-
-def start_upload(server: RunningServer, body: bytes) -> socket.socket:
-    """A POST /predict in flight: the head and half the body sent, the rest still to come."""
-    address = urlsplit(server.url)
-    sock = socket.create_connection((address.hostname, address.port), timeout=30)
-    head = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: %d\r\n\r\n" % len(body)
-    sock.sendall(head + body[: len(body) // 2])
-    return sock
-
-
-def finish_upload(sock: socket.socket, body: bytes) -> bytes:
-    with sock:
-        sock.sendall(body[len(body) // 2 :])
-        answer = b""
-        while not whole_response(answer) and (more := sock.recv(65536)):
-            answer += more
-    return answer
-
-
-def refuses_connections(server: RunningServer) -> bool:
-    address = urlsplit(server.url)
-    try:
-        with socket.create_connection((address.hostname, address.port), timeout=1):
-            return False
-    except ConnectionRefusedError:
-        return True
-
-
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_sigterm_drains_the_requests_in_flight_and_exits_0(
-    model_file: Path, tmp_path: Path, workers: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    png = digit_one_png()
-    temporary = tmp_path / "tmp"  # where the server makes its metrics folder (with --workers 2)
-    temporary.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temporary))
-    args = ["--workers", workers, "--drain-delay", "1.5"]
-    with running_server(model_file, tmp_path / "server.log", args) as server:
-        assert len(list(temporary.iterdir())) == (1 if workers == "2" else 0)
-        in_flight = [start_upload(server, png) for _ in range(4)]
-        time.sleep(0.3)  # the workers have accepted them
-        server.process.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        status, health = request(server, "GET", "/health")
-        assert (status, health["status"]) == (503, "draining")
-        assert request(server, "POST", "/predict", png, "image/png")[0] == 200  # still served while draining
-        wait_until(lambda: refuses_connections(server), 10, "new connections refused once the delay is over")
-        answers = [finish_upload(sock, png) for sock in in_flight]
-        assert all(answer.startswith(b"HTTP/1.1 200 ") and b'"digit":' in answer for answer in answers), answers
-        assert server.process.wait(20) == 0
-    assert list(temporary.iterdir()) == []  # the metrics folder is gone
