@@ -90,12 +90,26 @@ def ink_signal(gray: np.ndarray) -> np.ndarray:
     return np.clip(signal, 0, None).astype(np.float32)
 
 
+def histogram_256(values: np.ndarray, peak: float) -> tuple[np.ndarray, np.ndarray]:
+    """np.histogram(values, bins=256, range=(0.0, peak)) for values in [0, peak]: numpy's own arithmetic for
+    equal bins (the same types, the same corrections at the edges) without its checks and blocks, 1.4-1.5x
+    faster on a digit's ink (tests/unit/test_imageprep.py checks that the two agree)."""
+    edges = np.linspace(0.0, peak, 257, endpoint=True, dtype=np.result_type(0.0, peak, values))
+    data = values.astype(edges.dtype, copy=False)
+    span = np.subtract(peak, 0.0, dtype=np.result_type(peak, 0.0))
+    indices = ((np.subtract(data, 0.0, dtype=np.result_type(data, 0.0)) / span) * 256).astype(np.intp)
+    indices[indices == 256] -= 1
+    indices[data < edges[indices]] -= 1
+    indices[(data >= edges[indices + 1]) & (indices != 255)] += 1
+    return np.bincount(indices, minlength=256), edges
+
+
 def otsu_threshold(values: np.ndarray) -> float:
     """The level splitting `values` (>= 0) into two classes of least within-class variance (Otsu)."""
     peak = float(values.max())
-    if peak > 0:  # the zeros (most of a digit's picture) all fall in bin 0: counted, not binned (4x faster)
+    if peak >= MIN_CONTRAST:  # the zeros (most of a digit's picture) all fall in bin 0: counted, not binned
         ink = values[values > 0]
-        hist, edges = np.histogram(ink, bins=256, range=(0.0, peak))
+        hist, edges = histogram_256(ink, peak)
         hist[0] += values.size - ink.size
     else:
         hist, edges = np.histogram(values, bins=256, range=(0.0, peak))

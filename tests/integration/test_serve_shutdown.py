@@ -21,7 +21,10 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return small_model(tmp_path_factory.mktemp("model") / "model.pt")
 
 
-def test_workers_left_without_their_master_drain_and_exit(model_file: Path, tmp_path: Path) -> None:
+def test_workers_left_without_their_master_drain_and_exit(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # a killed master cannot remove its metrics folder
     with running_server(model_file, tmp_path / "server.log", ["--workers", "2"]) as server:
         workers = server.wait_for_workers(2)
         server.process.kill()  # SIGKILL: the master cannot stop them

@@ -16,6 +16,7 @@ from digits.imageprep import (
     centre_of_mass,
     crop_to_ink,
     fit_box,
+    histogram_256,
     ink_signal,
     mnistify,
     open_gray,
@@ -200,3 +201,19 @@ def test_open_gray_reports_a_truncated_file(tmp_path: Path) -> None:
     path.write_bytes(png_header(40, 40))  # the header is fine, the pixel data stops short
     with pytest.raises(BadImageError, match="cannot decode image"):
         open_gray(path)
+
+
+@pytest.mark.parametrize("peak", [32.0, 100.3, 255.0, 4321.5])
+def test_histogram_256_is_numpys_to_the_last_count(peak: float) -> None:
+    """Random levels, and levels exactly on the bin edges and one float step either side of them."""
+    rng = np.random.default_rng(int(peak))
+    edges = np.linspace(0.0, peak, 257, dtype=np.float32)
+    on_edges = np.concatenate([edges, np.nextafter(edges, np.float32(0)), np.nextafter(edges, np.float32(1e9))])
+    for values in (rng.uniform(0, peak, 5000), rng.choice(on_edges, 5000), np.round(rng.uniform(0, peak, 300))):
+        values = np.clip(values.astype(np.float32), np.float32(1e-6), np.float32(peak))
+        values[0] = np.float32(peak)  # the maximum is the range's end, as otsu_threshold calls it
+        top = float(values.max())
+        counts, bin_edges = histogram_256(values, top)
+        expected_counts, expected_edges = np.histogram(values, bins=256, range=(0.0, top))
+        assert counts.dtype == expected_counts.dtype and bin_edges.dtype == expected_edges.dtype
+        assert np.array_equal(counts, expected_counts) and np.array_equal(bin_edges, expected_edges)
