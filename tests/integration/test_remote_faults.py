@@ -182,5 +182,8 @@ def test_pull_killed_midway_then_completed(heavy: SharedProject, own_s3: S3Serve
     assert "Data and pipelines are up to date." in newcomer.run("dvc", "status", check=True).output
     verify_outputs(newcomer)
     assert md5(newcomer.path / BIG) == md5(heavy.owner.path / BIG)
-    assert names(newcomer.path / "data") == [".gitignore", "big.bin", "big.bin.dvc", "processed", "raw"]
+    assert names(newcomer.path / "data") == [
+        *(".gitignore", "big.bin", "big.bin.dvc", "collected", "collected.dvc"),
+        *("processed", "processed_collected", "raw"),
+    ]
     assert names(newcomer.path / "models") == [".gitignore", "model.pt"]
