@@ -19,6 +19,7 @@ from digits.cli import main
 from digits.imageprep import model_view
 from digits.model_info import describe, file_md5
 from digits.serve.app import create_app
+from digits.serve.drain import Drain
 from digits.serve.settings import Settings
 from tests.serve_support import blank_png, digit_one_png, drawn_digits, png_header_only, small_model
 
@@ -30,10 +31,10 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return small_model(tmp_path_factory.mktemp("model") / "model.pt")
 
 
-def client_for(model_file: Path, settings: Settings | None = None) -> TestClient:
+def client_for(model_file: Path, settings: Settings | None = None, drain: Drain | None = None) -> TestClient:
     checkpoint = load_checkpoint(model_file)
     info = {**describe(checkpoint, model_file), "md5": file_md5(model_file)}
-    return TestClient(create_app(checkpoint, info, settings), raise_server_exceptions=False)
+    return TestClient(create_app(checkpoint, info, settings, drain), raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="module")

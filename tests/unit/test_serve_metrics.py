@@ -8,13 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from digits.checkpoint import load_checkpoint
 from digits.cli import build_parser, main
-from digits.model_info import describe, file_md5
-from digits.serve.app import create_app
+from digits.model_info import file_md5
 from digits.serve.drain import Drain
 from digits.serve.settings import Settings
 from tests.serve_support import digit_one_png, small_model
+from tests.unit.test_serve_api import client_for as api_client
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +22,7 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def client_for(model_file: Path, drain: Drain | None = None) -> TestClient:
-    checkpoint = load_checkpoint(model_file)
-    info = {**describe(checkpoint, model_file), "md5": file_md5(model_file)}
-    return TestClient(create_app(checkpoint, info, Settings(max_body_bytes=1000), drain), raise_server_exceptions=False)
+    return api_client(model_file, Settings(max_body_bytes=1000), drain)
 
 
 def value(name: str, **labels: str) -> float:
