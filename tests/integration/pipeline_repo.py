@@ -108,8 +108,8 @@ class PipelineRepo:
             raise AssertionError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}")
         return result
 
-    def repro(self, *args: str, env: dict[str, str] | None = None) -> Run:
-        return self.run("dvc", "repro", *args, env=env)
+    def repro(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+        return self.run("dvc", "repro", *args, env=env, timeout=timeout)
 
     def commit(self, message: str) -> None:
         self.run("git", "add", "-A", check=True)
