@@ -21,6 +21,9 @@ MNIST_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 Device = Literal["auto", "cpu", "cuda"]
+# bfloat16 autocast in training: none; on a CUDA GPU; or wherever the hardware computes bf16 (also CPUs
+# with AMX or AVX512-BF16). "none", not "off": YAML reads a bare off as false.
+Amp = Literal["none", "cuda", "hardware"]
 
 
 def bounds(**limits: float) -> Any:
@@ -75,7 +78,7 @@ class TrainParams:
     device: Device
     processes: int = bounds(ge=1, le=1024)  # training processes on this machine (torchrun); see digits/distributed
     threads: int | Literal["auto"] = bounds(ge=1, le=1024)  # CPU threads per process
-    amp: bool  # bfloat16 autocast on CUDA; ignored on CPU
+    amp: Amp  # bfloat16 autocast in training (see Amp)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from digits.models import build_model, predict_logits
 from digits.optimization import make_optimizer, make_schedule
 from digits.params import TrainParams
 from digits.progress import heartbeat
+from digits.runtime import train_in_bf16
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Trainer:
     averaged: AveragedModel | None  # the EMA of the weights, when params.ema_decay > 0
     generator: torch.Generator  # CPU: shuffles and augmentation, the same on every device and rank
     augmentation: Augmentation
-    amp: bool  # bfloat16 autocast (CUDA only)
+    amp: bool  # bfloat16 autocast (runtime.train_in_bf16)
     world: World
 
 
@@ -177,7 +178,7 @@ def fit(
         AveragedModel(model, multi_avg_fn=ema, use_buffers=True) if params.ema_decay else None,
         torch.Generator().manual_seed(params.seed),
         augmentation(params, train.norm, 1),
-        params.amp and device.type == "cuda",
+        train_in_bf16(params.amp, device),
         world,
     )
     scored = trainer.averaged.module if trainer.averaged else model  # the weights validated and kept

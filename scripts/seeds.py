@@ -4,6 +4,7 @@ the mean +- sd: accuracy claims rest on seeds 0-4, never on one run.
     python scripts/seeds.py              # queue seed-0 ... seed-4, run them one at a time, summarize
     python scripts/seeds.py --summary    # only summarize the seed-N experiments already run
     python scripts/seeds.py --summary --rev REV   # ... those run on commit REV (default: HEAD)
+    python scripts/seeds.py -S train.epochs=9 --prefix e9   # another setting, as e9-0 ... e9-4
 
 Each seed is `dvc exp run --queue -n seed-N -S train.seed=N` on the workspace as it is, run by
 `dvc queue start -j 1` (one at a time: two trainings on two cores would only slow each other);
@@ -33,13 +34,14 @@ def dvc(*args: str) -> str:
     return subprocess.run(["dvc", *args], check=True, capture_output=True, text=True).stdout  # noqa: S603, S607
 
 
-def queue_and_run(seeds: range) -> None:
+def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> None:
     existing = {record["name"] for record in experiments("HEAD")}
-    stale = [f"seed-{seed}" for seed in seeds if f"seed-{seed}" in existing]
+    stale = [f"{prefix}-{seed}" for seed in seeds if f"{prefix}-{seed}" in existing]
     if stale:
         dvc("exp", "remove", *stale)
+    others = [arg for setting in settings for arg in ("-S", setting)]
     for seed in seeds:
-        dvc("exp", "run", "--queue", "-n", f"seed-{seed}", "-S", f"train.seed={seed}")
+        dvc("exp", "run", "--queue", "-n", f"{prefix}-{seed}", "-S", f"train.seed={seed}", *others)
     dvc("queue", "start", "-j", "1")
     while True:  # `dvc queue start` returns at once; its worker runs the experiments in the background
         status = dvc("queue", "status")
@@ -66,12 +68,12 @@ def figure(record: dict[str, Any], path: str, keys: tuple[str, ...]) -> float:
     return float(value)
 
 
-def summarize(seeds: range, rev: str) -> None:
+def summarize(seeds: range, rev: str, prefix: str) -> None:
     found = {record["name"]: record for record in experiments(rev) if record.get("name")}
-    missing = [f"seed-{seed}" for seed in seeds if f"seed-{seed}" not in found]
+    missing = [f"{prefix}-{seed}" for seed in seeds if f"{prefix}-{seed}" not in found]
     if missing:
         sys.exit(f"seeds: no finished experiment named {', '.join(missing)}; run `python scripts/seeds.py` first")
-    rows = {seed: [figure(found[f"seed-{seed}"], path, keys) for _, path, keys in FIGURES] for seed in seeds}
+    rows = {seed: [figure(found[f"{prefix}-{seed}"], path, keys) for _, path, keys in FIGURES] for seed in seeds}
     print(f"{'seed':>6}" + "".join(f"{name:>18}" for name, _, _ in FIGURES))
     for seed, values in rows.items():
         print(f"{seed:>6}" + "".join(f"{v:>17.2%} " for v in values))
@@ -84,10 +86,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--summary", action="store_true", help="only summarize experiments already run")
     parser.add_argument("--rev", default="HEAD", help="the commit the experiments were run on (with --summary)")
+    parser.add_argument("-S", "--set", action="append", default=[], metavar="KEY=VALUE", help="as `dvc exp run -S`")
+    parser.add_argument("--prefix", default="seed", help="experiments are named PREFIX-N (default: %(default)s)")
     args = parser.parse_args()
     if not args.summary:
-        queue_and_run(SEEDS)
-    summarize(SEEDS, args.rev)
+        queue_and_run(SEEDS, args.prefix, args.set)
+    summarize(SEEDS, args.rev, args.prefix)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ BAD_VALUES = [
     ("train", "cnn_channels", [8, 16], "train.cnn_channels: must have 4 items, got 2"),
     ("train", "cnn_channels", [8, 0, 16, 16], "train.cnn_channels[1]: must be >= 1, got 0"),
     ("train", "mlp_hidden", 128, "train.mlp_hidden: must be a list of int, got int 128"),
-    ("train", "amp", "yes", "train.amp: must be bool, got str 'yes'"),
+    ("train", "amp", True, "train.amp: must be one of 'none', 'cuda', 'hardware', got bool True"),
     ("train", "label_smoothing", 1.0, "train.label_smoothing: must be < 1, got 1.0"),
     ("train", "device", "tpu", "train.device: must be one of 'auto', 'cpu', 'cuda', got str 'tpu'"),
     ("train", "box_fill", 1.5, "train.box_fill: must be <= 1, got 1.5"),

@@ -1,0 +1,38 @@
+"""scripts/seeds.py: the experiments it queues (names and settings); the sweep itself runs in
+tests/integration/test_experiments.py."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "seeds.py"
+
+
+@pytest.fixture
+def seeds(monkeypatch: pytest.MonkeyPatch):
+    spec = importlib.util.spec_from_file_location("seeds", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(module, "experiments", lambda rev: iter([{"name": "e9-1"}, {"name": "seed-0"}]))
+    monkeypatch.setattr(module, "dvc", lambda *args: calls.append(args) or "Success")
+    return module, calls
+
+
+def test_each_seed_is_queued_with_the_settings_under_its_prefix(seeds):
+    module, calls = seeds
+    module.queue_and_run(range(2), "e9", ["train.epochs=9", "train.amp=none"])
+    assert calls == [
+        ("exp", "remove", "e9-1"),  # an earlier run of the same name is replaced
+        ("exp", "run", "--queue", "-n", "e9-0", "-S", "train.seed=0", "-S", "train.epochs=9", "-S", "train.amp=none"),
+        ("exp", "run", "--queue", "-n", "e9-1", "-S", "train.seed=1", "-S", "train.epochs=9", "-S", "train.amp=none"),
+        ("queue", "start", "-j", "1"),
+        ("queue", "status"),
+    ]
+
+
+def test_the_summary_names_the_experiments_it_lacks(seeds):
+    module, _ = seeds
+    with pytest.raises(SystemExit, match="no finished experiment named e9-0, e9-2"):
+        module.summarize(range(3), "HEAD", "e9")
