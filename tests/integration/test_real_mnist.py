@@ -17,7 +17,7 @@ pytestmark = [
 ]
 
 
-# dvc repro took 223 s on an idle 2-core Xeon and 370 s on an AMD EPYC; a CI machine of the same size
+# dvc repro took 193-223 s on an idle 2-core Xeon and 370 s on an AMD EPYC; a CI machine of that size
 # took over 600, so the limit only catches a hang.
 REPRO_LIMIT_S = 2400
 
