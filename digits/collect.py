@@ -13,7 +13,7 @@ from pathlib import Path
 
 from digits.collection import Collection, CollectionError
 from digits.imageprep import BadImageError, model_view
-from digits.predict import Failure, collect_inputs
+from digits.inputs import Failure, collect_inputs
 
 
 def store_file(collection: Collection, path: Path, label: int) -> str:

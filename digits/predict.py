@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from PIL import Image
 from tqdm import tqdm
 
 from digits.checkpoint import Checkpoint, load_checkpoint
 from digits.imageprep import BadImageError, prepare_image
+from digits.inputs import Failure, collect_inputs
 from digits.models import predict_logits
 
 BATCH_SIZE = 256  # images decoded, then classified, together
@@ -27,34 +27,6 @@ CPU = torch.device("cpu")
 class Prediction:
     path: Path
     top: list[tuple[int, float]]  # (digit, probability), most likely first
-
-
-@dataclass(frozen=True)
-class Failure:
-    path: Path
-    reason: str
-
-
-def image_files(folder: Path) -> list[Path]:
-    """The image files directly inside `folder`, by name; hidden files and subfolders are skipped."""
-    extensions = set(Image.registered_extensions())  # ".png", ".jpg", ... lower case
-    return sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in extensions and not p.name.startswith(".") and p.is_file()
-    )
-
-
-def collect_inputs(paths: Sequence[Path]) -> list[Path | Failure]:
-    """Expand folders into their image files; a missing path or an empty folder is a Failure."""
-    inputs: list[Path | Failure] = []
-    for path in paths:
-        if path.is_dir():
-            found = image_files(path)
-            inputs.extend(found or [Failure(path, "no image files in this folder")])
-        elif path.exists():
-            inputs.append(path)
-        else:
-            inputs.append(Failure(path, "file not found"))
-    return inputs
 
 
 def probabilities(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
