@@ -18,12 +18,12 @@ import yaml
 from torch import nn
 from torchvision import datasets, transforms
 
+from digits.core.params import load_params
+from digits.core.paths import ProjectPaths
+from digits.core.runtime import configure_torch
 from digits.data import Normalization, build_splits, load_split
 from digits.idx import read_mnist_pair
 from digits.models import MLP, predict_logits
-from digits.params import load_params
-from digits.paths import ProjectPaths
-from digits.runtime import configure_torch
 from digits.training import fit, init_model
 
 ROOT = Path(__file__).resolve().parents[1]

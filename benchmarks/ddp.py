@@ -19,12 +19,12 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from digits.core.params import load_params
+from digits.core.paths import ProjectPaths
+from digits.core.runtime import available_cores, configure_torch
 from digits.data import Split, load_split
 from digits.distributed.world import World, process_group
 from digits.models import count_parameters
-from digits.params import load_params
-from digits.paths import ProjectPaths
-from digits.runtime import available_cores, configure_torch
 from digits.training import fit, init_model
 
 ROOT = Path(__file__).resolve().parents[1]

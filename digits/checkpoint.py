@@ -11,9 +11,9 @@ from typing import Any
 
 from torch import nn
 
-from digits.atomic import atomic_file, save_record
+from digits.core.atomic import atomic_file, save_record
+from digits.core.errors import PipelineError
 from digits.data import Normalization, safe_torch_load
-from digits.errors import PipelineError
 from digits.models import build_model
 from digits.restore import restore_hint
 

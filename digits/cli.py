@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digits.checkpoint import load_checkpoint
-from digits.errors import EXIT_USER_ERROR, run_main
+from digits.core.errors import EXIT_USER_ERROR, run_main
+from digits.core.paths import COLLECTED_DIR
 from digits.idx import NUM_CLASSES
 from digits.model_info import describe
-from digits.paths import COLLECTED_DIR
 from digits.predict import run_predict
 from digits.serve.settings import COLLECT_MAX, MAX_BATCH, MAX_DRAIN_DELAY, MAX_PIXELS, Settings
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from digits.core.errors import PipelineError
 from digits.data import Normalization, Split, make_split
-from digits.errors import PipelineError
 from digits.idx import IMAGE_SIDE
 
 NAME = re.compile(r"[0-9a-f]{64}\.png")  # <sha256 of the file's bytes>.png

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from digits.atomic import atomic_file, save_record
-from digits.errors import PipelineError
+from digits.core.atomic import atomic_file, save_record
+from digits.core.errors import PipelineError
 from digits.idx import IMAGE_SIDE, NUM_CLASSES
 
 

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 
 MIRROR_ENV = "MNIST_MIRROR"  # one more source, tried before params.yaml's mirrors
 CHUNK_BYTES = 1 << 16

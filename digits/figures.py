@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from matplotlib.figure import Figure
 
-from digits.atomic import atomic_file
+from digits.core.atomic import atomic_file
 
 
 def error_grid(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 
 UBYTE = 0x08  # the only element type MNIST uses
 IMAGE_SIDE = 28

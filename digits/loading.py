@@ -2,9 +2,9 @@
 to agree on the input normalization."""
 
 from digits.checkpoint import Checkpoint, load_checkpoint
+from digits.core.errors import PipelineError
+from digits.core.paths import ProjectPaths
 from digits.data import Split, load_split
-from digits.errors import PipelineError
-from digits.paths import ProjectPaths
 
 
 def load_model_and_test(paths: ProjectPaths) -> tuple[Checkpoint, Split]:

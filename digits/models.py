@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 from digits.idx import IMAGE_SIDE, NUM_CLASSES
 
 

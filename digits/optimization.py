@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from digits.params import TrainParams
+from digits.core.params import TrainParams
 
 
 def make_optimizer(model: nn.Module, params: TrainParams) -> torch.optim.Optimizer:

@@ -18,6 +18,8 @@ from tqdm import tqdm
 
 from digits.augment import Augmentation
 from digits.batches import TrainingSet, epoch_batches, training_set
+from digits.core.params import TrainParams
+from digits.core.runtime import train_in_bf16
 from digits.data import Normalization, Split
 from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_over_ranks, wrap
 from digits.distributed.sharding import share
@@ -25,9 +27,7 @@ from digits.distributed.world import ONE_PROCESS, World
 from digits.evaluation import logits_loss_and_accuracy
 from digits.models import build_model, predict_logits
 from digits.optimization import make_optimizer, make_schedule
-from digits.params import TrainParams
 from digits.progress import heartbeat
-from digits.runtime import train_in_bf16
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """DVC stage `download`: fetch the four MNIST files into data/raw/ as verified IDX payloads."""
 
-from digits.atomic import atomic_dir
+from digits.core.atomic import atomic_dir
+from digits.core.errors import run_main
+from digits.core.params import MNIST_FILES, DownloadParams, load_params
+from digits.core.paths import project_paths
 from digits.download import download_file, sources_with_env
-from digits.errors import run_main
-from digits.params import MNIST_FILES, DownloadParams, load_params
-from digits.paths import project_paths
 
 
 def main() -> None:

@@ -1,17 +1,17 @@
 """DVC stage `evaluate`: score the trained model on the held-out test split, write metrics/."""
 
-from digits.atomic import write_json
 from digits.checkpoint import Checkpoint
+from digits.core.atomic import write_json
+from digits.core.errors import run_main
+from digits.core.params import EvaluateParams, load_params
+from digits.core.paths import project_paths
+from digits.core.runtime import configure_torch, resolve_device
 from digits.data import Split, load_split
-from digits.errors import run_main
 from digits.evaluation import classification_metrics, per_class_rows
 from digits.figures import error_grid, save_png
 from digits.loading import load_model_and_test
 from digits.models import predict_logits
-from digits.params import EvaluateParams, load_params
-from digits.paths import project_paths
 from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
-from digits.runtime import configure_torch, resolve_device
 
 
 def holdout_metrics(checkpoint: Checkpoint, holdout: Split, params: EvaluateParams) -> dict[str, float | int]:

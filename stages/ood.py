@@ -4,16 +4,16 @@ The UCI optical digits go in as pictures through digits.imageprep (as `digits pr
 files); the robustness suite varies MNIST's test digits. Both are reported, never trained on.
 """
 
-from digits.atomic import write_json
-from digits.errors import run_main
+from digits.core.atomic import write_json
+from digits.core.errors import run_main
+from digits.core.params import OodParams, load_params
+from digits.core.paths import project_paths
+from digits.core.runtime import configure_torch, resolve_device
 from digits.figures import save_png, variant_grid
 from digits.loading import load_model_and_test
 from digits.ood.suite import robustness_metrics, robustness_rows, uci_metrics, variant_accuracies
 from digits.ood.variants import VARIANTS, make_variant
-from digits.params import OodParams, load_params
-from digits.paths import project_paths
 from digits.reports import to_pixels
-from digits.runtime import configure_torch, resolve_device
 
 EXAMPLES = 10  # test digits per variant in the picture
 

@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from digits.checkpoint import save_checkpoint
+from digits.core.params import load_params
 from digits.data import Normalization, make_split
 from digits.evaluation import loss_and_accuracy
 from digits.idx import parse_idx
-from digits.params import load_params
 from digits.training import fit, init_model, model_args
 
 ROOT = Path(__file__).resolve().parents[1]

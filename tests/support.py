@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.params import MNIST_FILES
+from digits.core.params import MNIST_FILES
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any
 
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
 
-from digits.errors import EXIT_USER_ERROR, PipelineError, run_main
+from digits.core.errors import EXIT_USER_ERROR, PipelineError, run_main
 
 
 def record_failure(path: str, message: str, callstack: str | None = None) -> None:

@@ -36,9 +36,9 @@ from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 from torch.distributed.elastic.rendezvous import RendezvousError
 from torch.distributed.elastic.rendezvous.utils import parse_rendezvous_endpoint
 
+from digits.core.errors import PipelineError, run_main
+from digits.core.runtime import available_cores
 from digits.distributed.failures import describe
-from digits.errors import PipelineError, run_main
-from digits.runtime import available_cores
 
 if QUIET_CPP:
     del os.environ["TORCH_CPP_LOG_LEVEL"]

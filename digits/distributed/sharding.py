@@ -7,7 +7,7 @@ indices (rank::world) and pads, the shares of all ranks together are exactly the
 would take, in the same order.
 """
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 
 
 def share(n: int, rank: int, size: int) -> slice:

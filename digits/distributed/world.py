@@ -13,7 +13,7 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 
 # How long a collective waits for the other processes before it fails, so a stuck process cannot
 # hang the stage. A process that dies is noticed sooner: gloo sees its socket close, and torchrun

@@ -13,7 +13,7 @@ import uvicorn
 from PIL import Image
 
 from digits.checkpoint import Checkpoint, load_checkpoint
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 from digits.idx import IMAGE_SIDE
 from digits.model_info import describe, file_md5
 from digits.predict import probabilities

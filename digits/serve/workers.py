@@ -23,7 +23,7 @@ from gunicorn.arbiter import Arbiter
 from prometheus_client import multiprocess
 from uvicorn_worker import UvicornWorker
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 from digits.serve.drain import GRACE_SECONDS, DrainingServer
 
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default, as with one process (gunicorn's would be 2)

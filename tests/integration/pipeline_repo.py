@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from configobj import ConfigObj  # what DVC reads its config with
 
-from digits.paths import COLLECTED_DIR
+from digits.core.paths import COLLECTED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "data/collected.dvc", "data/.gitignore")

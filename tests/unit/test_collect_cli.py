@@ -7,8 +7,8 @@ import pytest
 
 from digits.cli import main
 from digits.collection import Collection, encode_png
+from digits.core.paths import COLLECTED_DIR
 from digits.imageprep import model_view
-from digits.paths import COLLECTED_DIR
 from tests.serve_support import blank_png, digit_one_png, distinct_digits, dot_png
 
 

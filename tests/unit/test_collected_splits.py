@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from digits.collection import Collection, collected_splits, holdout_share
+from digits.core.errors import PipelineError
 from digits.data import Normalization
-from digits.errors import PipelineError
 
 NORM = Normalization(0.1307, 0.3081)
 

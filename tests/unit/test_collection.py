@@ -19,7 +19,7 @@ from digits.collection import (
     holdout_share,
     read_picture,
 )
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 
 
 def picture(seed: int) -> np.ndarray:

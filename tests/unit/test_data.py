@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from digits.core.errors import PipelineError
 from digits.data import Normalization, build_splits, load_split, normalize, save_split, split_indices
-from digits.errors import PipelineError
 from tests.support import synthetic_digits
 
 

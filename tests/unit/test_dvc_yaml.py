@@ -1,5 +1,5 @@
 """dvc.yaml agrees with the code: each stage's code deps are exactly the modules it imports,
-its params are exactly its section's keys, and its outputs are the paths digits/paths.py declares."""
+its params are exactly its section's keys, and its outputs are the paths digits/core/paths.py declares."""
 
 import ast
 import re
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from digits import paths
-from digits.params import SECTIONS
+from digits.core import paths
+from digits.core.params import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from digits.checkpoint import load_checkpoint, save_checkpoint
+from digits.core.errors import PipelineError
+from digits.core.params import load_params
 from digits.data import Normalization
-from digits.errors import PipelineError
 from digits.models import CNN, MLP, build_model, predict_logits
-from digits.params import load_params
 
 ROOT = Path(__file__).resolve().parents[2]
 

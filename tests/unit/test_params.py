@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from digits.errors import PipelineError
-from digits.params import SECTIONS, TrainParams, load_params
+from digits.core.errors import PipelineError
+from digits.core.params import SECTIONS, TrainParams, load_params
 
 ROOT = Path(__file__).resolve().parents[2]
 

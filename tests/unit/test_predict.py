@@ -11,9 +11,9 @@ from PIL import Image
 import digits.imageprep
 from digits.checkpoint import save_checkpoint
 from digits.cli import main
+from digits.core.params import load_params
 from digits.data import Normalization
 from digits.models import build_model
-from digits.params import load_params
 
 ROOT = Path(__file__).resolve().parents[2]
 

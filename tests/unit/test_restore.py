@@ -10,7 +10,7 @@ import yaml
 from dvc.repo import Repo
 
 from digits.checkpoint import load_checkpoint
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 from digits.restore import restore_hint
 
 MODEL = b"the model's bytes"

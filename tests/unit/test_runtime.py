@@ -1,10 +1,10 @@
-"""digits/runtime.py: where bfloat16 autocast is used, and the device choice."""
+"""digits/core/runtime.py: where bfloat16 autocast is used, and the device choice."""
 
 import pytest
 import torch
 
-from digits import runtime
-from digits.errors import PipelineError
+from digits.core import runtime
+from digits.core.errors import PipelineError
 
 # Two processors as /proc/cpuinfo lists them (flags shortened): one with AMX, one with AVX2 only.
 XEON = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R)\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from digits.augment import Augmentation
+from digits.core.errors import PipelineError
 from digits.data import Normalization
 from digits.distributed.sharding import check_batch_divides, share
 from digits.distributed.world import World
-from digits.errors import PipelineError
 from digits.image_ops import random_shift
 from digits.training import Trainer, rank_batch
 

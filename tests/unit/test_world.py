@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from digits.core.errors import PipelineError
+from digits.core.runtime import available_cores, configure_torch
 from digits.distributed.world import World, check_processes
-from digits.errors import PipelineError
-from digits.runtime import available_cores, configure_torch
 
 
 def test_without_torchrun_a_process_is_a_world_of_one() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 
 
 def resolve_device(name: str, key: str) -> torch.device:

@@ -11,8 +11,8 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
-from digits.errors import PipelineError
-from digits.validate import check_mapping, coerce
+from digits.core.errors import PipelineError
+from digits.core.validate import check_mapping, coerce
 
 MNIST_FILES = (
     "train-images-idx3-ubyte",

@@ -7,7 +7,7 @@ import types
 from collections.abc import Collection, Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
-from digits.errors import PipelineError
+from digits.core.errors import PipelineError
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 COMPARISONS = {"ge": (">=", operator.ge), "gt": (">", operator.gt), "le": ("<=", operator.le), "lt": ("<", operator.lt)}

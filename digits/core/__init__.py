@@ -1,0 +1,1 @@
+"""The foundation the concerns build on: errors, params.yaml and its checks, paths, atomic writes, torch runtime."""
