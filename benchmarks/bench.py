@@ -21,8 +21,8 @@ from torchvision import datasets, transforms
 from digits.core.params import load_params
 from digits.core.paths import ProjectPaths
 from digits.core.runtime import configure_torch
-from digits.data import Normalization, build_splits, load_split
-from digits.idx import read_mnist_pair
+from digits.data.idx import read_mnist_pair
+from digits.data.splits import Normalization, build_splits, load_split
 from digits.models import MLP, predict_logits
 from digits.training import fit, init_model
 

@@ -22,7 +22,7 @@ import torch.distributed as dist
 from digits.core.params import load_params
 from digits.core.paths import ProjectPaths
 from digits.core.runtime import available_cores, configure_torch
-from digits.data import Split, load_split
+from digits.data.splits import Split, load_split
 from digits.distributed.world import World, process_group
 from digits.models import count_parameters
 from digits.training import fit, init_model

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digits.idx import parse_idx, read_mnist_pair
+from digits.data.idx import parse_idx, read_mnist_pair
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 
-from digits.data import Normalization
-from digits.image_ops import INK, SIDE, apply_shift, box_filled, dilate, shift_draws
+from digits.data.image_ops import INK, SIDE, apply_shift, box_filled, dilate, shift_draws
+from digits.data.splits import Normalization
 
 CONTROL = 4  # the elastic wobble: a 4x4 grid of random offsets per axis, interpolated bicubically
 BLUR_SIGMA = 1.0  # pixels: the Gaussian that blurred images are blended towards

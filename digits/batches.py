@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from digits.data import Split
+from digits.data.splits import Split
 
 
 @dataclass(frozen=True)

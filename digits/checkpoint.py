@@ -13,7 +13,7 @@ from torch import nn
 
 from digits.core.atomic import atomic_file, save_record
 from digits.core.errors import PipelineError
-from digits.data import Normalization, safe_torch_load
+from digits.data.splits import Normalization, safe_torch_load
 from digits.models import build_model
 from digits.restore import restore_hint
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from digits.checkpoint import load_checkpoint
 from digits.core.errors import EXIT_USER_ERROR, run_main
 from digits.core.paths import COLLECTED_DIR
-from digits.idx import NUM_CLASSES
+from digits.data.idx import NUM_CLASSES
 from digits.model_info import describe
 from digits.predict import run_predict
 from digits.serve.settings import COLLECT_MAX, MAX_BATCH, MAX_DRAIN_DELAY, MAX_PIXELS, Settings
@@ -38,7 +38,7 @@ def serve_model(args: argparse.Namespace) -> None:
 
 
 def collect_images(args: argparse.Namespace) -> None:
-    from digits.collect import run_collect
+    from digits.data.collect import run_collect
 
     if run_collect(args.paths, args.label, args.into):  # some files failed: said on stderr
         sys.exit(EXIT_USER_ERROR)

@@ -4,7 +4,7 @@ to agree on the input normalization."""
 from digits.checkpoint import Checkpoint, load_checkpoint
 from digits.core.errors import PipelineError
 from digits.core.paths import ProjectPaths
-from digits.data import Split, load_split
+from digits.data.splits import Split, load_split
 
 
 def load_model_and_test(paths: ProjectPaths) -> tuple[Checkpoint, Split]:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from digits.core.errors import PipelineError
-from digits.idx import IMAGE_SIDE, NUM_CLASSES
+from digits.data.idx import IMAGE_SIDE, NUM_CLASSES
 
 
 class MLP(nn.Sequential):

@@ -15,8 +15,8 @@ import torch
 from tqdm import tqdm
 
 from digits.checkpoint import Checkpoint, load_checkpoint
-from digits.imageprep import BadImageError, prepare_image
-from digits.inputs import Failure, collect_inputs
+from digits.data.imageprep import BadImageError, prepare_image
+from digits.data.inputs import Failure, collect_inputs
 from digits.models import predict_logits
 
 BATCH_SIZE = 256  # images decoded, then classified, together

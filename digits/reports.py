@@ -2,7 +2,7 @@
 
 import torch
 
-from digits.data import Normalization
+from digits.data.splits import Normalization
 
 
 def confusion_rows(predicted: torch.Tensor, labels: torch.Tensor) -> list[dict[str, int]]:

@@ -20,7 +20,7 @@ from digits.augment import Augmentation
 from digits.batches import TrainingSet, epoch_batches, training_set
 from digits.core.params import TrainParams
 from digits.core.runtime import train_in_bf16
-from digits.data import Normalization, Split
+from digits.data.splits import Normalization, Split
 from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_over_ranks, wrap
 from digits.distributed.sharding import share
 from digits.distributed.world import ONE_PROCESS, World

@@ -4,7 +4,7 @@ from digits.core.atomic import atomic_dir
 from digits.core.errors import run_main
 from digits.core.params import MNIST_FILES, DownloadParams, load_params
 from digits.core.paths import project_paths
-from digits.download import download_file, sources_with_env
+from digits.data.download import download_file, sources_with_env
 
 
 def main() -> None:

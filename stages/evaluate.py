@@ -6,7 +6,7 @@ from digits.core.errors import run_main
 from digits.core.params import EvaluateParams, load_params
 from digits.core.paths import project_paths
 from digits.core.runtime import configure_torch, resolve_device
-from digits.data import Split, load_split
+from digits.data.splits import Split, load_split
 from digits.evaluation import classification_metrics, per_class_rows
 from digits.figures import error_grid, save_png
 from digits.loading import load_model_and_test

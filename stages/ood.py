@@ -1,6 +1,6 @@
 """DVC stage `ood`: how the model reads digits unlike MNIST's, written to metrics/ood.json.
 
-The UCI optical digits go in as pictures through digits.imageprep (as `digits predict` reads
+The UCI optical digits go in as pictures through digits.data.imageprep (as `digits predict` reads
 files); the robustness suite varies MNIST's test digits. Both are reported, never trained on.
 """
 

@@ -3,13 +3,13 @@ and the collected pictures (data/collected/) -> train/holdout tensor files in da
 
 from pathlib import Path
 
-from digits.collection import collected_splits
 from digits.core.atomic import atomic_dir
 from digits.core.errors import run_main
 from digits.core.params import PreprocessParams, load_params
 from digits.core.paths import project_paths
-from digits.data import Normalization, Split, build_splits, save_split
-from digits.idx import read_mnist_pair
+from digits.data.collection import collected_splits
+from digits.data.idx import read_mnist_pair
+from digits.data.splits import Normalization, Split, build_splits, save_split
 
 
 def save_all(splits: dict[str, Split], folder: Path, label: str) -> None:

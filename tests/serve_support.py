@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from digits.checkpoint import save_checkpoint
 from digits.core.params import load_params
-from digits.data import Normalization
+from digits.data.splits import Normalization
 from digits.models import build_model
 
 ROOT = Path(__file__).resolve().parents[1]

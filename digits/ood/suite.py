@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from digits.data import Normalization, Split
+from digits.data.splits import Normalization, Split
 from digits.evaluation import per_class_rows
 from digits.models import predict_logits
 from digits.ood.uci import UPSCALINGS, uci_inputs

@@ -1,7 +1,7 @@
 """The UCI optical digits (scikit-learn ships them: no download) as pictures a user would supply.
 
 Each 8x8 digit (ink 0..16) becomes dark ink on white, upscaled, encoded as PNG, then read by
-`digits.imageprep` exactly as `digits predict` and `digits serve` read an uploaded file.
+`digits.data.imageprep` exactly as `digits predict` and `digits serve` read an uploaded file.
 """
 
 import io
@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from digits.data import Normalization
-from digits.imageprep import prepare_image
+from digits.data.imageprep import prepare_image
+from digits.data.splits import Normalization
 
 # How a digit becomes a picture: (factor, resampling). The first is the reported figure; the others
 # are reported beside it, so a score that hangs on one upscaling choice shows at once.

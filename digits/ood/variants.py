@@ -15,8 +15,8 @@ import torchvision.transforms.v2.functional as TF
 from skimage.morphology import dilation, disk, erosion
 from skimage.util import random_noise
 
-from digits.idx import IMAGE_SIDE
-from digits.image_ops import BOX, INK, ink_boxes
+from digits.data.idx import IMAGE_SIDE
+from digits.data.image_ops import BOX, INK, ink_boxes
 
 Variant = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 SLANT = 20.0  # degrees of shear (x moves by tan(20 deg) = 0.36 px per row)

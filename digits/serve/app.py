@@ -18,8 +18,8 @@ from PIL import Image
 from pydantic import BaseModel
 
 from digits.checkpoint import Checkpoint
-from digits.collection import Collection
-from digits.imageprep import model_view, to_model_input
+from digits.data.collection import Collection
+from digits.data.imageprep import model_view, to_model_input
 from digits.predict import probabilities
 from digits.serve.batching import MicroBatcher
 from digits.serve.collect import install_collect

@@ -1,7 +1,7 @@
 """POST /collect (`digits serve --collect DIR`): a picture and the digit it shows, stored for retraining.
 
 The picture is decoded as POST /predict decodes it and stored as the 28x28 view the model sees
-(digits/collection.py), never as the bytes received: 201 with {"path": "7/<sha256>.png", "created": true},
+(digits/data/collection.py), never as the bytes received: 201 with {"path": "7/<sha256>.png", "created": true},
 or 200 with "created": false when the same picture is already stored under that digit.
 """
 
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from digits.collection import Collection, CollectionError
+from digits.data.collection import Collection, CollectionError
 from digits.serve.errors import ApiError
 from digits.serve.upload import FILE_SCHEMA, FORM_FIELD, MULTIPART, media_type, not_empty, read_form, received
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from digits.checkpoint import Checkpoint, load_checkpoint
 from digits.core.errors import PipelineError
-from digits.idx import IMAGE_SIDE
+from digits.data.idx import IMAGE_SIDE
 from digits.model_info import describe, file_md5
 from digits.predict import probabilities
 from digits.serve.drain import GRACE_SECONDS, Drain, DrainingServer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digits.collection import TEMP_SUFFIX, Collection, read_picture
+from digits.data.collection import TEMP_SUFFIX, Collection, read_picture
 from tests.integration.test_serve_collect import THREADS, collect, files_in
 from tests.integration.test_serve_process import request
 from tests.serve_process import running_server

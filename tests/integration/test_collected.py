@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import yaml
 
-from digits.collection import Collection
+from digits.data.collection import Collection
 from tests.integration.pipeline_repo import PipelineRepo
 from tests.support import synthetic_digits
 

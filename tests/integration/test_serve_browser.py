@@ -24,7 +24,7 @@ from PIL import Image
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, sync_playwright
 
-from digits.collection import Collection, read_picture
+from digits.data.collection import Collection, read_picture
 from tests.serve_process import RunningServer, running_server
 from tests.serve_support import dot_png
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from digits.collection import Collection, encode_png, read_picture
-from digits.imageprep import model_view
+from digits.data.collection import Collection, encode_png, read_picture
+from digits.data.imageprep import model_view
 from digits.serve.collect import OFF
 from tests.integration.test_serve_process import request
 from tests.serve_process import RunningServer, running_server

@@ -3,8 +3,8 @@
 import torch
 
 from digits.augment import Augmentation
-from digits.data import Normalization
-from digits.image_ops import random_shift
+from digits.data.image_ops import random_shift
+from digits.data.splits import Normalization
 
 
 def dot_images(n: int) -> torch.Tensor:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from digits.batches import TrainingSet, epoch_batches, training_set
-from digits.data import Normalization, Split
+from digits.data.splits import Normalization, Split
 from digits.training import fit, init_model
 from tests.unit.test_training import CPU, small, splits  # noqa: F401  (splits: the module's fixture)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from digits.cli import main
-from digits.collection import Collection, encode_png
 from digits.core.paths import COLLECTED_DIR
-from digits.imageprep import model_view
+from digits.data.collection import Collection, encode_png
+from digits.data.imageprep import model_view
 from tests.serve_support import blank_png, digit_one_png, distinct_digits, dot_png
 
 

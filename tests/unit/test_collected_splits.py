@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digits.collection import Collection, collected_splits, holdout_share
 from digits.core.errors import PipelineError
-from digits.data import Normalization
+from digits.data.collection import Collection, collected_splits, holdout_share
+from digits.data.splits import Normalization
 
 NORM = Normalization(0.1307, 0.3081)
 

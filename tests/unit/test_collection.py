@@ -1,4 +1,4 @@
-"""digits/collection.py: pictures stored once under their label, named by their hash, within the quota,
+"""digits/data/collection.py: pictures stored once under their label, named by their hash, within the quota,
 and read back only when they are what their name says."""
 
 import hashlib
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits.collection import (
+from digits.core.errors import PipelineError
+from digits.data.collection import (
     STALE_SECONDS,
     TEMP_SUFFIX,
     Collection,
@@ -19,7 +20,6 @@ from digits.collection import (
     holdout_share,
     read_picture,
 )
-from digits.core.errors import PipelineError
 
 
 def picture(seed: int) -> np.ndarray:

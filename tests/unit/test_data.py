@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from digits.core.errors import PipelineError
-from digits.data import Normalization, build_splits, load_split, normalize, save_split, split_indices
+from digits.data.splits import Normalization, build_splits, load_split, normalize, save_split, split_indices
 from tests.support import synthetic_digits
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from digits.core.errors import PipelineError
-from digits.download import MIRROR_ENV, download_file, sources_with_env
+from digits.data.download import MIRROR_ENV, download_file, sources_with_env
 from tests.support import Fault, gz, mirror_server, sha256, synthetic_mnist, write_mirror
 
 NAME = "train-labels-idx1-ubyte"

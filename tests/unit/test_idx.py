@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digits.core.errors import PipelineError
-from digits.idx import parse_idx, read_mnist_pair
+from digits.data.idx import parse_idx, read_mnist_pair
 from tests.support import idx_bytes, synthetic_digits
 
 

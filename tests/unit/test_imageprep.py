@@ -9,8 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from digits.data import Normalization
-from digits.imageprep import (
+from digits.data.imageprep import (
     CENTRE,
     BadImageError,
     centre_of_mass,
@@ -26,6 +25,7 @@ from digits.imageprep import (
     to_gray,
     to_model_input,
 )
+from digits.data.splits import Normalization
 from tests.real_mnist import needs_real_mnist, read_gz
 
 

@@ -8,7 +8,7 @@ import torch
 from digits.checkpoint import load_checkpoint, save_checkpoint
 from digits.core.errors import PipelineError
 from digits.core.params import load_params
-from digits.data import Normalization
+from digits.data.splits import Normalization
 from digits.models import CNN, MLP, build_model, predict_logits
 
 ROOT = Path(__file__).resolve().parents[2]

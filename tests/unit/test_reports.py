@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from digits.data import Normalization
+from digits.data.splits import Normalization
 from digits.figures import error_grid, save_png
 from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 

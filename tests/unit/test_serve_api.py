@@ -16,7 +16,7 @@ from PIL import Image
 
 from digits.checkpoint import load_checkpoint
 from digits.cli import main
-from digits.imageprep import model_view
+from digits.data.imageprep import model_view
 from digits.model_info import describe, file_md5
 from digits.serve.app import create_app
 from digits.serve.drain import Drain

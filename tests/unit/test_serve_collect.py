@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from digits.cli import main
-from digits.collection import Collection, encode_png, read_picture
-from digits.imageprep import model_view
+from digits.data.collection import Collection, encode_png, read_picture
+from digits.data.imageprep import model_view
 from digits.serve.collect import OFF
 from digits.serve.settings import Settings
 from tests.serve_support import blank_png, digit_one_png, distinct_digits, dot_png, png_header_only, small_model

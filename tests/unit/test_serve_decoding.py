@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits.imageprep import model_view
+from digits.data.imageprep import model_view
 from digits.serve.decoding import INLINE_PIXELS, Decoder, header_pixels
 from digits.serve.errors import ApiError
 from tests.serve_support import digit_one_png, encode, png_header_only

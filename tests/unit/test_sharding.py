@@ -6,10 +6,10 @@ import torch
 
 from digits.augment import Augmentation
 from digits.core.errors import PipelineError
-from digits.data import Normalization
+from digits.data.image_ops import random_shift
+from digits.data.splits import Normalization
 from digits.distributed.sharding import check_batch_divides, share
 from digits.distributed.world import World
-from digits.image_ops import random_shift
 from digits.training import Trainer, rank_batch
 
 NORM = Normalization(0.4, 1.0)  # a blank pixel is -0.4

@@ -1,4 +1,4 @@
-"""The UCI optical digits as pictures a user would supply, read through digits.imageprep."""
+"""The UCI optical digits as pictures a user would supply, read through digits.data.imageprep."""
 
 import io
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from digits.data import Normalization
-from digits.imageprep import prepare_image
+from digits.data.imageprep import prepare_image
+from digits.data.splits import Normalization
 from digits.ood.uci import INK_LEVELS, UPSCALINGS, as_picture, uci_digits, uci_inputs
 
 NORM = Normalization(0.1307, 0.3081)

@@ -6,7 +6,7 @@ import inspect
 import pytest
 import torch
 
-from digits.image_ops import INK, ink_boxes
+from digits.data.image_ops import INK, ink_boxes
 from digits.ood.variants import GAP_SIDE, GAPS, SPECKLE, VARIANTS, make_variant
 
 

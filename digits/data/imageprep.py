@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from digits.data import Normalization, normalize
-from digits.idx import IMAGE_SIDE
+from digits.data.idx import IMAGE_SIDE
+from digits.data.splits import Normalization, normalize
 
 MAX_PIXELS = 50_000_000  # refused before decoding: a 50-megapixel image is ~150 MB of RGB
 BOX = 20  # MNIST fits each digit in a 20x20 box ...

@@ -10,7 +10,7 @@ import torch
 
 from digits.core.atomic import atomic_file, save_record
 from digits.core.errors import PipelineError
-from digits.idx import IMAGE_SIDE, NUM_CLASSES
+from digits.data.idx import IMAGE_SIDE, NUM_CLASSES
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """`digits collect`: import image files (a scanned sheet of 7s, photos of digits) into a collection of
 corrected digits, as `digits serve --collect` stores what people correct on its page: each picture's
-28x28 model view, under its label, named by its hash (digits/collection.py).
+28x28 model view, under its label, named by its hash (digits/data/collection.py).
 
 Folders are read one level deep, as `digits predict` reads them. One line per file on stdout; a file
 that cannot be stored gets one error line on stderr and the others go on. Each store is whole or
@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from digits.collection import Collection, CollectionError
-from digits.imageprep import BadImageError, model_view
-from digits.inputs import Failure, collect_inputs
+from digits.data.collection import Collection, CollectionError
+from digits.data.imageprep import BadImageError, model_view
+from digits.data.inputs import Failure, collect_inputs
 
 
 def store_file(collection: Collection, path: Path, label: int) -> str:

@@ -23,8 +23,8 @@ import numpy as np
 from PIL import Image
 
 from digits.core.errors import PipelineError
-from digits.data import Normalization, Split, make_split
-from digits.idx import IMAGE_SIDE
+from digits.data.idx import IMAGE_SIDE
+from digits.data.splits import Normalization, Split, make_split
 
 NAME = re.compile(r"[0-9a-f]{64}\.png")  # <sha256 of the file's bytes>.png
 TEMP_SUFFIX = ".tmp"  # hidden: ".<name>.<random>.tmp"
