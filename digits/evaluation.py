@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from digits.models import predict_logits
+from digits.model.networks import predict_logits
 
 SCORES = ("precision", "recall", "f1")  # the per-class scores, in the order precision_recall_f1 stacks them
 

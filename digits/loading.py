@@ -1,10 +1,10 @@
 """What the scoring stages (evaluate, ood) start from: the trained model and the test split, checked
 to agree on the input normalization."""
 
-from digits.checkpoint import Checkpoint, load_checkpoint
 from digits.core.errors import PipelineError
 from digits.core.paths import ProjectPaths
 from digits.data.splits import Split, load_split
+from digits.model.checkpoint import Checkpoint, load_checkpoint
 
 
 def load_model_and_test(paths: ProjectPaths) -> tuple[Checkpoint, Split]:

@@ -8,8 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from digits.checkpoint import Checkpoint
-from digits.models import count_parameters
+from digits.model.checkpoint import Checkpoint
+from digits.model.networks import count_parameters
 
 
 def describe(checkpoint: Checkpoint, path: Path) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from digits.checkpoint import Checkpoint, load_checkpoint
 from digits.data.imageprep import BadImageError, prepare_image
 from digits.data.inputs import Failure, collect_inputs
-from digits.models import predict_logits
+from digits.model.checkpoint import Checkpoint, load_checkpoint
+from digits.model.networks import predict_logits
 
 BATCH_SIZE = 256  # images decoded, then classified, together
 CPU = torch.device("cpu")

@@ -25,7 +25,7 @@ from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_ove
 from digits.distributed.sharding import share
 from digits.distributed.world import ONE_PROCESS, World
 from digits.evaluation import logits_loss_and_accuracy
-from digits.models import build_model, predict_logits
+from digits.model.networks import build_model, predict_logits
 from digits.optimization import make_optimizer, make_schedule
 from digits.progress import heartbeat
 

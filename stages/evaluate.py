@@ -1,6 +1,5 @@
 """DVC stage `evaluate`: score the trained model on the held-out test split, write metrics/."""
 
-from digits.checkpoint import Checkpoint
 from digits.core.atomic import write_json
 from digits.core.errors import run_main
 from digits.core.params import EvaluateParams, load_params
@@ -10,7 +9,8 @@ from digits.data.splits import Split, load_split
 from digits.evaluation import classification_metrics, per_class_rows
 from digits.figures import error_grid, save_png
 from digits.loading import load_model_and_test
-from digits.models import predict_logits
+from digits.model.checkpoint import Checkpoint
+from digits.model.networks import predict_logits
 from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 
 

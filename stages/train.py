@@ -10,7 +10,6 @@ import torch
 from dvclive import Live
 from torch import nn
 
-from digits.checkpoint import save_checkpoint
 from digits.core.params import TrainParams, load_params
 from digits.core.paths import ProjectPaths, project_paths
 from digits.core.runtime import configure_torch, resolve_device
@@ -18,6 +17,7 @@ from digits.data.splits import Split, load_split
 from digits.distributed.failures import run_worker
 from digits.distributed.sharding import check_batch_divides
 from digits.distributed.world import World, check_processes, local_device, process_group, wait_for_all
+from digits.model.checkpoint import save_checkpoint
 from digits.training import EpochStats, History, fit, init_model, model_args
 
 

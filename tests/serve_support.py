@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from digits.checkpoint import save_checkpoint
 from digits.core.params import load_params
 from digits.data.splits import Normalization
-from digits.models import build_model
+from digits.model.checkpoint import save_checkpoint
+from digits.model.networks import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_CNN = {"channels": [8, 16, 16, 16]}

@@ -5,7 +5,7 @@ from torch import nn
 
 from digits.data.splits import Normalization, Split
 from digits.evaluation import per_class_rows
-from digits.models import predict_logits
+from digits.model.networks import predict_logits
 from digits.ood.uci import UPSCALINGS, uci_inputs
 from digits.ood.variants import VARIANTS, make_variant
 from digits.reports import to_pixels

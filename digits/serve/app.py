@@ -17,9 +17,9 @@ from fastapi_offline import FastAPIOffline
 from PIL import Image
 from pydantic import BaseModel
 
-from digits.checkpoint import Checkpoint
 from digits.data.collection import Collection
 from digits.data.imageprep import model_view, to_model_input
+from digits.model.checkpoint import Checkpoint
 from digits.predict import probabilities
 from digits.serve.batching import MicroBatcher
 from digits.serve.collect import install_collect

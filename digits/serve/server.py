@@ -12,9 +12,9 @@ import torch
 import uvicorn
 from PIL import Image
 
-from digits.checkpoint import Checkpoint, load_checkpoint
 from digits.core.errors import PipelineError
 from digits.data.idx import IMAGE_SIDE
+from digits.model.checkpoint import Checkpoint, load_checkpoint
 from digits.model_info import describe, file_md5
 from digits.predict import probabilities
 from digits.serve.drain import GRACE_SECONDS, Drain, DrainingServer

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from digits.checkpoint import load_checkpoint, save_checkpoint
 from digits.core.errors import PipelineError
 from digits.core.params import load_params
 from digits.data.splits import Normalization
-from digits.models import CNN, MLP, build_model, predict_logits
+from digits.model.checkpoint import load_checkpoint, save_checkpoint
+from digits.model.networks import CNN, MLP, build_model, predict_logits
 
 ROOT = Path(__file__).resolve().parents[2]
 

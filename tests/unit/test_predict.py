@@ -9,11 +9,11 @@ import torch
 from PIL import Image
 
 import digits.data.imageprep
-from digits.checkpoint import save_checkpoint
 from digits.cli import main
 from digits.core.params import load_params
 from digits.data.splits import Normalization
-from digits.models import build_model
+from digits.model.checkpoint import save_checkpoint
+from digits.model.networks import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from dvc.repo import Repo
 
-from digits.checkpoint import load_checkpoint
 from digits.core.errors import PipelineError
-from digits.restore import restore_hint
+from digits.model.checkpoint import load_checkpoint
+from digits.model.restore import restore_hint
 
 MODEL = b"the model's bytes"
 MD5 = hashlib.md5(MODEL).hexdigest()  # DVC's content address of the file

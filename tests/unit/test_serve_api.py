@@ -14,9 +14,9 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from digits.checkpoint import load_checkpoint
 from digits.cli import main
 from digits.data.imageprep import model_view
+from digits.model.checkpoint import load_checkpoint
 from digits.model_info import describe, file_md5
 from digits.serve.app import create_app
 from digits.serve.drain import Drain

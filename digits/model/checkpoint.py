@@ -14,8 +14,8 @@ from torch import nn
 from digits.core.atomic import atomic_file, save_record
 from digits.core.errors import PipelineError
 from digits.data.splits import Normalization, safe_torch_load
-from digits.models import build_model
-from digits.restore import restore_hint
+from digits.model.networks import build_model
+from digits.model.restore import restore_hint
 
 FORMAT = "digits.checkpoint.v1"
 KEYS = {"format", "architecture", "model_args", "normalization", "train_params", "best_epoch", "state_dict"}
