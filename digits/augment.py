@@ -4,7 +4,7 @@ Each augmentation is two steps: draw the random numbers for a batch (from a CPU 
 apply them. The draws keep the batch along dim 1, so `draws[:, part]` belongs to `images[part]`:
 a process that computes part of a batch applies its part of the one batch's draws.
 
-The warp covers how writers differ (after the robustness suite in digits/ood/variants.py): rotation,
+The warp covers how writers differ (after the robustness suite in digits/evaluation/ood/variants.py): rotation,
 zoom, stretch of one axis, slant (shear), translation, a smooth elastic wobble, and for a share of
 the images the ink box stretched to fill MNIST's 20x20 box as forms do. Then strokes are thinned or
 thickened (grey erosion or dilation with a 3x3 cross), some images blurred, and a few pixels speckled.

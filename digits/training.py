@@ -24,7 +24,7 @@ from digits.data.splits import Normalization, Split
 from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_over_ranks, wrap
 from digits.distributed.sharding import share
 from digits.distributed.world import ONE_PROCESS, World
-from digits.evaluation import logits_loss_and_accuracy
+from digits.evaluation.metrics import logits_loss_and_accuracy
 from digits.model.networks import build_model, predict_logits
 from digits.optimization import make_optimizer, make_schedule
 from digits.progress import heartbeat

@@ -6,12 +6,12 @@ from digits.core.params import EvaluateParams, load_params
 from digits.core.paths import project_paths
 from digits.core.runtime import configure_torch, resolve_device
 from digits.data.splits import Split, load_split
-from digits.evaluation import classification_metrics, per_class_rows
-from digits.figures import error_grid, save_png
-from digits.loading import load_model_and_test
+from digits.evaluation.figures import error_grid, save_png
+from digits.evaluation.loading import load_model_and_test
+from digits.evaluation.metrics import classification_metrics, per_class_rows
+from digits.evaluation.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 from digits.model.checkpoint import Checkpoint
 from digits.model.networks import predict_logits
-from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 
 
 def holdout_metrics(checkpoint: Checkpoint, holdout: Split, params: EvaluateParams) -> dict[str, float | int]:

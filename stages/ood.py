@@ -9,11 +9,11 @@ from digits.core.errors import run_main
 from digits.core.params import OodParams, load_params
 from digits.core.paths import project_paths
 from digits.core.runtime import configure_torch, resolve_device
-from digits.figures import save_png, variant_grid
-from digits.loading import load_model_and_test
-from digits.ood.suite import robustness_metrics, robustness_rows, uci_metrics, variant_accuracies
-from digits.ood.variants import VARIANTS, make_variant
-from digits.reports import to_pixels
+from digits.evaluation.figures import save_png, variant_grid
+from digits.evaluation.loading import load_model_and_test
+from digits.evaluation.ood.suite import robustness_metrics, robustness_rows, uci_metrics, variant_accuracies
+from digits.evaluation.ood.variants import VARIANTS, make_variant
+from digits.evaluation.reports import to_pixels
 
 EXAMPLES = 10  # test digits per variant in the picture
 

@@ -15,7 +15,7 @@ import torch
 from digits.core.params import load_params
 from digits.data.idx import parse_idx
 from digits.data.splits import Normalization, make_split
-from digits.evaluation import loss_and_accuracy
+from digits.evaluation.metrics import loss_and_accuracy
 from digits.model.checkpoint import save_checkpoint
 from digits.training import fit, init_model, model_args
 

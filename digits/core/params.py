@@ -93,7 +93,7 @@ class EvaluateParams:
 class OodParams:
     batch_size: int = bounds(ge=1, le=65536)
     device: Device
-    seed: int = bounds(ge=0)  # of the robustness suite's random draws (digits/ood/variants.py)
+    seed: int = bounds(ge=0)  # of the robustness suite's random draws (digits/evaluation/ood/variants.py)
 
 
 SECTIONS = {

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from digits.ood.variants import VARIANTS
+from digits.evaluation.ood.variants import VARIANTS
 from tests.integration.conftest import PAYLOADS
 from tests.integration.pipeline_repo import PipelineRepo
 from tests.support import MNIST_FILES, MirrorServer

@@ -1,5 +1,5 @@
 """`dvc plots show` and `dvc plots diff` of a real run, opened in headless Chromium with no network: every
-vega chart renders, from the offline page that .dvc/config names (digits/plots_template.py). DVC's default
+vega chart renders, from the offline page that .dvc/config names (digits/evaluation/plots_template.py). DVC's default
 page, which loads its scripts from a CDN, stays blank in the same browser: proof that it was offline.
 What the charts say is read back from the ARIA labels vega writes into their SVG (.dvc/plots/*.json):
 whole epochs from 1, every error of the confusion matrix, the images of each calibration bin."""

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from digits.evaluation import classification_metrics, confusion_matrix, per_class_rows
+from digits.evaluation.metrics import classification_metrics, confusion_matrix, per_class_rows
 
 
 def one_hot_logits(predicted: list[int], num_classes: int = 10) -> torch.Tensor:

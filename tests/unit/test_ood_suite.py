@@ -1,6 +1,6 @@
 """What the ood stage keeps as metrics (the mean and the worst variant) and what goes to the plot file."""
 
-from digits.ood.suite import robustness_metrics, robustness_rows
+from digits.evaluation.ood.suite import robustness_metrics, robustness_rows
 
 SCORES = {"thin": 0.94, "thick": 0.99, "broken": 0.94, "blurred": 1.0}
 

@@ -1,4 +1,4 @@
-"""The committed offline `dvc plots` page is what digits/plots_template.py writes, and DVC fills it without
+"""The committed offline `dvc plots` page is what digits/evaluation/plots_template.py writes, and DVC fills it without
 adding a single download; tests/integration/test_plots_report.py renders it in a browser."""
 
 import re
@@ -9,7 +9,7 @@ from configobj import ConfigObj
 from dvc_render.html import HTML
 from dvc_render.vega import VegaRenderer
 
-from digits import plots_template
+from digits.evaluation import plots_template
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = plots_template.TEMPLATE.read_text(encoding="utf-8")

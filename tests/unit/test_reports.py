@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from digits.data.splits import Normalization
-from digits.figures import error_grid, save_png
-from digits.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
+from digits.evaluation.figures import error_grid, save_png
+from digits.evaluation.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
 
 
 def test_confusion_rows() -> None:

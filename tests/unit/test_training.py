@@ -9,7 +9,7 @@ import torch
 from digits.augment import Augmentation
 from digits.core.params import TrainParams, load_params
 from digits.data.splits import Normalization, build_splits
-from digits.evaluation import loss_and_accuracy
+from digits.evaluation.metrics import loss_and_accuracy
 from digits.training import augmentation, fit, init_model
 from tests.support import synthetic_digits
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from digits.data.imageprep import prepare_image
 from digits.data.splits import Normalization
-from digits.ood.uci import INK_LEVELS, UPSCALINGS, as_picture, uci_digits, uci_inputs
+from digits.evaluation.ood.uci import INK_LEVELS, UPSCALINGS, as_picture, uci_digits, uci_inputs
 
 NORM = Normalization(0.1307, 0.3081)
 

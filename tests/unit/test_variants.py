@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from digits.data.image_ops import INK, ink_boxes
-from digits.ood.variants import GAP_SIDE, GAPS, SPECKLE, VARIANTS, make_variant
+from digits.evaluation.ood.variants import GAP_SIDE, GAPS, SPECKLE, VARIANTS, make_variant
 
 
 def ink_box(image: torch.Tensor) -> tuple[int, ...]:

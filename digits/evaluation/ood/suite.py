@@ -4,11 +4,11 @@ import torch
 from torch import nn
 
 from digits.data.splits import Normalization, Split
-from digits.evaluation import per_class_rows
+from digits.evaluation.metrics import per_class_rows
+from digits.evaluation.ood.uci import UPSCALINGS, uci_inputs
+from digits.evaluation.ood.variants import VARIANTS, make_variant
+from digits.evaluation.reports import to_pixels
 from digits.model.networks import predict_logits
-from digits.ood.uci import UPSCALINGS, uci_inputs
-from digits.ood.variants import VARIANTS, make_variant
-from digits.reports import to_pixels
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:

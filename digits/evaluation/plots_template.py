@@ -3,7 +3,7 @@
 DVC's default report page loads vega, vega-lite and vega-embed from a CDN, so without internet its
 charts stay blank. `.dvc/config` points `plots.html_template` at TEMPLATE instead: the same page with
 the three libraries' `build/*.min.js` files (the ones the CDN serves) inlined from their npm packages.
-Regenerate it after changing LIBRARIES with `python -m digits.plots_template` (needs npm and the npm
+Regenerate it after changing LIBRARIES with `python -m digits.evaluation.plots_template` (needs npm and the npm
 registry; for a new version, it stops and prints the file's sha256 to pin after checking the source);
 tests/unit/test_plots_template.py checks that the committed file is what this writes.
 """
@@ -16,7 +16,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parents[1] / ".dvc" / "plots" / "offline.html"
+TEMPLATE = Path(__file__).resolve().parents[2] / ".dvc" / "plots" / "offline.html"
 # name: (version, sha256 of build/<name>.min.js in its npm package), in load order. DVC's vega renderer
 # writes Vega-Lite v5 specs, and its default page loads vega 5, vega-lite 5 and vega-embed 6: same majors here.
 LIBRARIES = {
