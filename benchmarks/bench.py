@@ -24,7 +24,7 @@ from digits.core.runtime import configure_torch
 from digits.data.idx import read_mnist_pair
 from digits.data.splits import Normalization, build_splits, load_split
 from digits.model.networks import MLP, predict_logits
-from digits.training import fit, init_model
+from digits.training.fit import fit, init_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ProjectPaths(ROOT)

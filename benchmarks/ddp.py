@@ -25,7 +25,7 @@ from digits.core.runtime import available_cores, configure_torch
 from digits.data.splits import Split, load_split
 from digits.distributed.world import World, process_group
 from digits.model.networks import count_parameters
-from digits.training import fit, init_model
+from digits.training.fit import fit, init_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ProjectPaths(ROOT)

@@ -18,7 +18,7 @@ from digits.distributed.failures import run_worker
 from digits.distributed.sharding import check_batch_divides
 from digits.distributed.world import World, check_processes, local_device, process_group, wait_for_all
 from digits.model.checkpoint import save_checkpoint
-from digits.training import EpochStats, History, fit, init_model, model_args
+from digits.training.fit import EpochStats, History, fit, init_model, model_args
 
 
 def log_epoch(live: Live, stats: EpochStats) -> None:

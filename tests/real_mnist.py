@@ -17,7 +17,7 @@ from digits.data.idx import parse_idx
 from digits.data.splits import Normalization, make_split
 from digits.evaluation.metrics import loss_and_accuracy
 from digits.model.checkpoint import save_checkpoint
-from digits.training import fit, init_model, model_args
+from digits.training.fit import fit, init_model, model_args
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"

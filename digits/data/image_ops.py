@@ -1,5 +1,5 @@
 """Operations on batches of normalized digit images (N, 1, 28, 28), for the augmentation:
-exact pixel shifts, ink boxes, box filling and grey dilation. No randomness here: digits/augment.py
+exact pixel shifts, ink boxes, box filling and grey dilation. No randomness here: digits/training/augment.py
 draws the numbers and passes them in.
 """
 

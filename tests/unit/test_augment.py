@@ -2,9 +2,9 @@
 
 import torch
 
-from digits.augment import Augmentation
 from digits.data.image_ops import random_shift
 from digits.data.splits import Normalization
+from digits.training.augment import Augmentation
 
 
 def dot_images(n: int) -> torch.Tensor:

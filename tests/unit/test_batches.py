@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from digits.batches import TrainingSet, epoch_batches, training_set
 from digits.data.splits import Normalization, Split
-from digits.training import fit, init_model
+from digits.training.batches import TrainingSet, epoch_batches, training_set
+from digits.training.fit import fit, init_model
 from tests.unit.test_training import CPU, small, splits  # noqa: F401  (splits: the module's fixture)
 
 NORM = Normalization(0.1, 0.3)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from digits import progress
+from digits.training import progress
 
 
 def test_a_line_once_every_interval(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

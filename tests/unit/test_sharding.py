@@ -4,13 +4,13 @@ batch, with the same augmentation draws, so the data order does not depend on th
 import pytest
 import torch
 
-from digits.augment import Augmentation
 from digits.core.errors import PipelineError
 from digits.data.image_ops import random_shift
 from digits.data.splits import Normalization
 from digits.distributed.sharding import check_batch_divides, share
 from digits.distributed.world import World
-from digits.training import Trainer, rank_batch
+from digits.training.augment import Augmentation
+from digits.training.fit import Trainer, rank_batch
 
 NORM = Normalization(0.4, 1.0)  # a blank pixel is -0.4
 AUGMENTATIONS = {

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from digits.augment import Augmentation
 from digits.core.params import TrainParams, load_params
 from digits.data.splits import Normalization, build_splits
 from digits.evaluation.metrics import loss_and_accuracy
-from digits.training import augmentation, fit, init_model
+from digits.training.augment import Augmentation
+from digits.training.fit import augmentation, fit, init_model
 from tests.support import synthetic_digits
 
 ROOT = Path(__file__).resolve().parents[2]

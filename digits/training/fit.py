@@ -16,8 +16,6 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from digits.augment import Augmentation
-from digits.batches import TrainingSet, epoch_batches, training_set
 from digits.core.params import TrainParams
 from digits.core.runtime import train_in_bf16
 from digits.data.splits import Normalization, Split
@@ -26,8 +24,10 @@ from digits.distributed.sharding import share
 from digits.distributed.world import ONE_PROCESS, World
 from digits.evaluation.metrics import logits_loss_and_accuracy
 from digits.model.networks import build_model, predict_logits
-from digits.optimization import make_optimizer, make_schedule
-from digits.progress import heartbeat
+from digits.training.augment import Augmentation
+from digits.training.batches import TrainingSet, epoch_batches, training_set
+from digits.training.optimization import make_optimizer, make_schedule
+from digits.training.progress import heartbeat
 
 
 @dataclass(frozen=True)
