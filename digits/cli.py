@@ -12,8 +12,8 @@ from digits.core.errors import EXIT_USER_ERROR, run_main
 from digits.core.paths import COLLECTED_DIR
 from digits.data.idx import NUM_CLASSES
 from digits.model.checkpoint import load_checkpoint
-from digits.model_info import describe
-from digits.predict import run_predict
+from digits.prediction.model_info import describe
+from digits.prediction.predict import run_predict
 from digits.serve.settings import COLLECT_MAX, MAX_BATCH, MAX_DRAIN_DELAY, MAX_PIXELS, Settings
 
 DEFAULT_MODEL = Path("models/model.pt")

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from digits.data.collection import Collection
 from digits.data.imageprep import model_view, to_model_input
 from digits.model.checkpoint import Checkpoint
-from digits.predict import probabilities
+from digits.prediction.predict import probabilities
 from digits.serve.batching import MicroBatcher
 from digits.serve.collect import install_collect
 from digits.serve.decoding import Decoder

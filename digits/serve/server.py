@@ -15,8 +15,8 @@ from PIL import Image
 from digits.core.errors import PipelineError
 from digits.data.idx import IMAGE_SIDE
 from digits.model.checkpoint import Checkpoint, load_checkpoint
-from digits.model_info import describe, file_md5
-from digits.predict import probabilities
+from digits.prediction.model_info import describe, file_md5
+from digits.prediction.predict import probabilities
 from digits.serve.drain import GRACE_SECONDS, Drain, DrainingServer
 from digits.serve.metrics_dir import metrics_folder
 from digits.serve.settings import Settings

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from digits.model_info import file_md5
+from digits.prediction.model_info import file_md5
 from tests.integration.test_serve_process import request
 from tests.serve_process import RunningServer, running_server, wait_until
 from tests.serve_support import digit_one_png, small_model

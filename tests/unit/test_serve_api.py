@@ -17,7 +17,7 @@ from PIL import Image
 from digits.cli import main
 from digits.data.imageprep import model_view
 from digits.model.checkpoint import load_checkpoint
-from digits.model_info import describe, file_md5
+from digits.prediction.model_info import describe, file_md5
 from digits.serve.app import create_app
 from digits.serve.drain import Drain
 from digits.serve.settings import Settings

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from digits.model.checkpoint import load_checkpoint
-from digits.predict import probabilities
+from digits.prediction.predict import probabilities
 from digits.serve.batching import MicroBatcher
 from tests.serve_support import small_model
 

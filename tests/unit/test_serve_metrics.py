@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from digits.cli import build_parser, main
-from digits.model_info import file_md5
+from digits.prediction.model_info import file_md5
 from digits.serve.drain import Drain
 from digits.serve.settings import Settings
 from tests.serve_support import digit_one_png, small_model
