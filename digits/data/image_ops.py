@@ -1,6 +1,7 @@
 """Operations on batches of normalized digit images (N, 1, 28, 28), for the augmentation:
 exact pixel shifts, ink boxes, box filling and grey dilation. No randomness here: digits/training/augment.py
-draws the numbers and passes them in.
+draws the numbers and passes them in. The robustness suite (digits/evaluation/ood/variants.py) finds its
+ink boxes here too, so both import it from data/.
 """
 
 import torch
