@@ -71,6 +71,7 @@ class TrainParams:
     elastic: float = bounds(ge=0, le=5)  # pixels: size of a smooth random wobble
     speckle: float = bounds(ge=0, le=0.5)  # largest share of an image's pixels set to ink or background
     blur: float = bounds(ge=0, le=1)  # share of images blurred (blended towards a 1 px Gaussian)
+    low_resolution: float = bounds(ge=0, le=1)  # share of images shrunk to 9..15 px and enlarged back
     plain_epochs: int = bounds(ge=0, le=1000)  # last epochs with only max_shift, max_rotation and max_scale
     ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
     collected_share: float = bounds(ge=0, lt=1)  # share of each batch drawn from the collected training pictures

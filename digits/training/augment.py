@@ -7,7 +7,8 @@ a process that computes part of a batch applies its part of the one batch's draw
 The warp covers how writers differ (after the robustness suite in digits/evaluation/ood/variants.py): rotation,
 zoom, stretch of one axis, slant (shear), translation, a smooth elastic wobble, and for a share of
 the images the ink box stretched to fill MNIST's 20x20 box as forms do. Then strokes are thinned or
-thickened (grey erosion or dilation with a 3x3 cross), some images blurred, and a few pixels speckled.
+thickened (grey erosion or dilation with a 3x3 cross), some images blurred or seen at a low resolution
+(a thumbnail, a coarse scan, UCI's 8x8 digits), and a few pixels speckled.
 """
 
 from dataclasses import dataclass
@@ -21,11 +22,15 @@ from digits.data.splits import Normalization
 
 CONTROL = 4  # the elastic wobble: a 4x4 grid of random offsets per axis, interpolated bicubically
 BLUR_SIGMA = 1.0  # pixels: the Gaussian that blurred images are blended towards
+# Low resolution: the 28x28 image shrunk (antialiased) to a side drawn from these, then brought back
+# bilinearly; 9..15 px put MNIST's 20 px digit box at 6-11 pixels across (UCI's digits are 8 across).
+LOW_SIDES = tuple(range(9, 16))
 # Rows of the draws: 12 scalars per image, the elastic control offsets, a uniform per pixel (speckle).
 ANGLE, ZOOM, DX, DY, STRETCH, SHEAR = range(6)  # the warp
 BOX_COIN, STROKE_COIN, STROKE_AMOUNT, BLUR_COIN, BLUR_AMOUNT, SPECKLE_AMOUNT = range(6, 12)  # the rest
 ELASTIC = slice(12, 12 + 2 * CONTROL * CONTROL)
 PIXELS = slice(ELASTIC.stop, ELASTIC.stop + SIDE * SIDE)
+LOW_COIN, LOW_SIDE = PIXELS.stop, PIXELS.stop + 1  # drawn only when low_resolution > 0 (older draws unchanged)
 
 
 def warp_maps(u: torch.Tensor, aug: "Augmentation") -> torch.Tensor:
@@ -56,8 +61,8 @@ class Augmentation:
     """Exact pixel shifts when only shifting; else the warp, strokes and speckle; or none.
 
     Units: max_shift pixels; max_degrees and max_shear degrees; max_scale and max_stretch fractions;
-    box_fill, stroke_width and blur the share of images box-filled, given thinner or thicker strokes, or
-    blurred; elastic the
+    box_fill, stroke_width, blur and low_resolution the share of images box-filled, given thinner or
+    thicker strokes, blurred, or shrunk and enlarged again; elastic the
     wobble's size in pixels; speckle the largest share of an image's pixels set to ink or background.
     """
 
@@ -72,6 +77,7 @@ class Augmentation:
     elastic: float = 0.0
     speckle: float = 0.0
     blur: float = 0.0
+    low_resolution: float = 0.0
 
     @property
     def fill(self) -> float:
@@ -80,13 +86,15 @@ class Augmentation:
     @property
     def warps(self) -> bool:
         knobs = (self.max_degrees, self.max_scale, self.max_stretch, self.max_shear, self.box_fill, self.elastic)
-        return any(knobs) or bool(self.stroke_width or self.blur or self.speckle)
+        return any(knobs) or bool(self.stroke_width or self.blur or self.speckle or self.low_resolution)
 
     def draw(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """The random numbers for a batch of n images, batch along dim 1; (0, n) when there are none."""
         if self.warps:
             draws = torch.rand(PIXELS.stop, n, generator=generator)
             draws[ELASTIC] = torch.randn(ELASTIC.stop - ELASTIC.start, n, generator=generator)
+            if self.low_resolution:  # drawn last, so the other draws are those of a model without it
+                draws = torch.cat([draws, torch.rand(LOW_SIDE - LOW_COIN + 1, n, generator=generator)])
             return draws
         if self.max_shift:
             return shift_draws(n, self.max_shift, generator)
@@ -94,7 +102,8 @@ class Augmentation:
 
     def apply(self, images: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
         if self.warps:
-            return self.speckled(self.blurred(self.restroked(self.warped(images, draws), draws), draws), draws)
+            images = self.blurred(self.restroked(self.warped(images, draws), draws), draws)
+            return self.speckled(self.low_res(images, draws), draws)
         if self.max_shift:
             return apply_shift(images, draws, self.max_shift, self.fill)
         return images
@@ -141,6 +150,20 @@ class Augmentation:
         picked = images[chosen.to(images.device)]
         soft = TF.gaussian_blur(picked, kernel_size=[5, 5], sigma=[BLUR_SIGMA, BLUR_SIGMA])
         return images.index_copy(0, chosen.to(images.device), picked + amount * (soft - picked))
+
+    def low_res(self, images: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """A `low_resolution` share of the images shrunk to a side in LOW_SIDES and enlarged back:
+        one pair of torchvision resizes per side drawn, not per image."""
+        if not self.low_resolution:
+            return images
+        chosen = (u[LOW_COIN] < self.low_resolution).nonzero().flatten()
+        sides = torch.tensor(LOW_SIDES)[(u[LOW_SIDE, chosen] * len(LOW_SIDES)).long().clamp(max=len(LOW_SIDES) - 1)]
+        out = images.clone()
+        for side in sides.unique().tolist():
+            members = chosen[sides == side].to(images.device)
+            small = TF.resize(images[members] - self.fill, [side, side], antialias=True)  # background 0
+            out[members] = TF.resize(small, [SIDE, SIDE], antialias=False) + self.fill
+        return out
 
     def speckled(self, images: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """Up to `speckle` of each image's pixels set to full ink (half of them) or background."""

@@ -97,6 +97,7 @@ def augmentation(params: TrainParams, norm: Normalization, epoch: int) -> Augmen
         params.elastic,
         params.speckle,
         params.blur,
+        params.low_resolution,
     )
 
 

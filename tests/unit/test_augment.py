@@ -126,3 +126,21 @@ def test_blur_softens_its_share_of_images_and_keeps_the_ink_total() -> None:
     assert 0.4 < changed.float().mean() < 0.6  # (a blend amount near 0 barely changes an image)
     ink = lambda images: (images - BLANK).sum((1, 2, 3))  # noqa: E731
     assert torch.allclose(ink(out), ink(bars(200)), rtol=0.01)
+
+
+def test_low_resolution_coarsens_its_share_of_images_and_keeps_the_blank_background() -> None:
+    out = augment(200, low_resolution=0.5)
+    changed = ~torch.isclose(out, bars(200), atol=1e-4).flatten(1).all(1)
+    assert 0.4 < changed.float().mean() < 0.6
+    assert torch.allclose(out[:, :, :2, :], torch.tensor(BLANK), atol=1e-5)  # far from the bar: still blank
+    ink = lambda images: (images - BLANK).sum((1, 2, 3))  # noqa: E731
+    assert torch.allclose(ink(out), ink(bars(200)), rtol=0.1)  # shrinking averages, enlarging interpolates
+
+
+def test_low_resolution_off_draws_as_before() -> None:
+    """A new knob left at 0 keeps every earlier model's draws, so its augmentation is unchanged."""
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    aug = Augmentation(2, 10.0, 0.1, NORM, blur=0.3)
+    coarse = Augmentation(2, 10.0, 0.1, NORM, blur=0.3, low_resolution=0.5)
+    assert aug.draw(8, gen()).shape[0] + 2 == coarse.draw(8, gen()).shape[0]
+    assert torch.equal(coarse.draw(8, gen())[: aug.draw(8, gen()).shape[0]], aug.draw(8, gen()))

@@ -22,6 +22,9 @@ def splits() -> dict[str, object]:
     return build_splits(synthetic_digits(640, 0), synthetic_digits(100, 1), 128, 0, Normalization(0.1, 0.3))
 
 
+STYLE_KNOBS = ("max_stretch", "max_shear", "box_fill", "stroke_width", "elastic", "speckle", "blur", "low_resolution")
+
+
 def small(**changes: object) -> TrainParams:
     base = load_params(ROOT / "params.yaml", "train")
     defaults = {
@@ -34,7 +37,7 @@ def small(**changes: object) -> TrainParams:
         # MNIST's own variety only: the style augmentation is for real digits, too hard for 3 epochs of these
         "max_rotation": 10.0,
         "max_scale": 0.1,
-        **dict.fromkeys(("max_stretch", "max_shear", "box_fill", "stroke_width", "elastic", "speckle", "blur"), 0.0),
+        **dict.fromkeys(STYLE_KNOBS, 0.0),
         "plain_epochs": 0,
     }
     return dataclasses.replace(base, **{**defaults, **changes})
