@@ -26,7 +26,6 @@ OFF_CENTRE = 5.0  # pixels of translation in one of 8 directions
 BLUR_SIGMA = 1.0  # pixels
 SPECKLE = 0.05  # fraction of pixels set to ink or background (salt and pepper)
 GAPS, GAP_SIDE = 3, 2  # broken strokes: this many GAP_SIDE x GAP_SIDE holes on ink pixels
-LOW_SIDE = 10  # pixels: low resolution puts MNIST's 20 px digit box at 7 pixels across (UCI's: 8)
 
 
 def box_normalized(pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -109,12 +108,6 @@ def broken(pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return out
 
 
-def low_resolution(pixels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """A thumbnail or a coarse scan: shrunk to LOW_SIDE x LOW_SIDE (antialiased), enlarged back bicubically."""
-    small = TF.resize(pixels, [LOW_SIDE, LOW_SIDE], antialias=True)
-    return TF.resize(small, [IMAGE_SIDE, IMAGE_SIDE], interpolation=TF.InterpolationMode.BICUBIC).clamp_(0, 1)
-
-
 VARIANTS: dict[str, Variant] = {
     "box_normalized": box_normalized,
     "slant_left": slanted(-SLANT),
@@ -128,7 +121,6 @@ VARIANTS: dict[str, Variant] = {
     "blurred": blurred,
     "speckled": speckled,
     "broken": broken,
-    "low_resolution": low_resolution,  # last: each variant's generator is seeded by its place here
 }
 
 
