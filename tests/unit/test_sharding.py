@@ -15,7 +15,7 @@ from digits.training.fit import Trainer, rank_batch
 NORM = Normalization(0.4, 1.0)  # a blank pixel is -0.4
 AUGMENTATIONS = {
     "affine": Augmentation(max_shift=2, max_degrees=10.0, max_scale=0.1, norm=NORM),
-    "style": Augmentation(2, 10.0, 0.1, NORM, 0.3, 15.0, 0.3, 0.5, 1.0, 0.05, 0.3),  # every knob on
+    "style": Augmentation(2, 10.0, 0.1, NORM, 0.3, 15.0, 0.3, 0.5, 1.0, 0.05, 0.3, 0.3),  # every knob on
     "shift": Augmentation(max_shift=2, max_degrees=0.0, max_scale=0.0, norm=NORM),
     "none": Augmentation(max_shift=0, max_degrees=0.0, max_scale=0.0, norm=NORM),
 }
