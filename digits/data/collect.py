@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digits.data.collection import Collection, CollectionError
-from digits.data.imageprep import BadImageError, model_view
+from digits.data.imageprep import model_view
 from digits.data.inputs import Failure, collect_inputs
+from digits.data.pictures import BadImageError
 
 
 def store_file(collection: Collection, path: Path, label: int) -> str:
     """Store one file; the line to print. BadImageError or CollectionError when it cannot be stored."""
-    stored = collection.store(model_view(path), label)  # the user's own files: imageprep's larger pixel limit
+    stored = collection.store(model_view(path), label)  # the user's own files: pictures.MAX_PIXELS, the larger limit
     return f"{path}: {'stored as' if stored.created else 'already there as'} {collection.root / stored.path}"
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from digits.data.imageprep import BadImageError, prepare_image
+from digits.data.imageprep import prepare_image
 from digits.data.inputs import Failure, collect_inputs
+from digits.data.pictures import BadImageError
 from digits.model.checkpoint import Checkpoint, load_checkpoint
 from digits.model.networks import predict_logits
 

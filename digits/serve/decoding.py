@@ -16,7 +16,7 @@ from typing import TypeVar
 from anyio import CapacityLimiter, to_thread
 from PIL import Image
 
-from digits.data.imageprep import BadImageError
+from digits.data.pictures import BadImageError
 from digits.serve.errors import ApiError
 
 DECODE_THREADS = 2

@@ -18,6 +18,6 @@ MAX_DRAIN_DELAY = 300  # seconds: --drain-delay is for a load balancer to notice
 class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     max_batch: int = MAX_BATCH  # 1: no micro-batching, one forward pass per request
-    max_pixels: int = MAX_PIXELS  # `digits predict` allows more (imageprep.MAX_PIXELS): its files are the user's own
+    max_pixels: int = MAX_PIXELS  # `digits predict` allows more (pictures.MAX_PIXELS): its files are the user's own
     collect_dir: Path | None = None  # None: POST /collect is refused (403)
     collect_max: int = COLLECT_MAX

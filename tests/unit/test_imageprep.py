@@ -1,7 +1,5 @@
 """The MNIST-style conversion on tiny synthetic images: invert, crop, fit 20x20, centre, normalize."""
 
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,20 +9,18 @@ from PIL import Image
 
 from digits.data.imageprep import (
     CENTRE,
-    BadImageError,
     centre_of_mass,
     crop_to_ink,
     fit_box,
     histogram_256,
     ink_signal,
     mnistify,
-    open_gray,
     prepare_image,
     refuse_a_dot,
     thickness,
-    to_gray,
     to_model_input,
 )
+from digits.data.pictures import BadImageError, to_gray
 from digits.data.splits import Normalization
 from tests.real_mnist import needs_real_mnist, read_gz
 
@@ -156,13 +152,6 @@ def test_strokes_on_a_transparent_canvas_are_found(ink: int) -> None:
     assert signal[20, 20] == pytest.approx(255) and signal[5, 5] == 0
 
 
-def test_sixteen_bit_scans_are_scaled_to_eight_bits() -> None:
-    scan = np.full((20, 20), 65535, dtype=np.uint16)
-    scan[5:15, 5:15] = 0
-    gray = to_gray(Image.fromarray(scan))
-    assert gray.max() == pytest.approx(255) and gray.min() == 0
-
-
 def test_prepare_image_reads_a_file(tmp_path: Path) -> None:
     gray = page(50, 50).astype(np.uint8)
     gray[10:40, 20:30] = 0
@@ -170,37 +159,6 @@ def test_prepare_image_reads_a_file(tmp_path: Path) -> None:
     tensor = prepare_image(tmp_path / "bar.jpg", Normalization(0.0, 1.0))
     assert tensor.shape == (1, 28, 28)
     assert tensor.min().item() == 0.0 and tensor.max().item() == pytest.approx(1.0)
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG promising width x height 8-bit gray pixels, with almost no pixel data behind it."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(16))) + chunk(b"IEND", b"")
-
-
-def test_open_gray_refuses_a_huge_image_before_decoding(tmp_path: Path) -> None:
-    path = tmp_path / "huge.png"
-    path.write_bytes(png_header(8000, 7000))  # 56 megapixels: decoding would fail on the missing data
-    with pytest.raises(BadImageError, match="8000x7000, over the limit of 50 megapixels"):
-        open_gray(path)
-
-
-def test_open_gray_turns_pillows_decompression_bomb_error_into_a_message(tmp_path: Path) -> None:
-    path = tmp_path / "bomb.png"
-    path.write_bytes(png_header(100_000, 100_000))  # over twice Pillow's limit: it refuses to open it
-    with pytest.raises(BadImageError, match="too large"):
-        open_gray(path)
-
-
-def test_open_gray_reports_a_truncated_file(tmp_path: Path) -> None:
-    path = tmp_path / "cut.png"
-    path.write_bytes(png_header(40, 40))  # the header is fine, the pixel data stops short
-    with pytest.raises(BadImageError, match="cannot decode image"):
-        open_gray(path)
 
 
 @pytest.mark.parametrize("peak", [32.0, 100.3, 255.0, 4321.5])

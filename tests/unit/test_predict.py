@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-import digits.data.imageprep
+import digits.data.pictures
 from digits.cli import main
 from digits.core.params import load_params
 from digits.data.splits import Normalization
@@ -114,7 +114,7 @@ def bad_inputs(folder: Path) -> dict[str, str]:
 def test_each_bad_file_gets_one_error_line_and_the_rest_are_classified(
     tmp_path: Path, model_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(digits.data.imageprep, "MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr(digits.data.pictures, "MAX_PIXELS", 100 * 100)
     expected = bad_inputs(tmp_path)
     good = digit_png(tmp_path / "good.png")
     paths = [str(tmp_path / name) for name in expected]
