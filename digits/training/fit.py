@@ -3,7 +3,8 @@
 Batches are slices of a tensor already on the device; shuffles and augmentation draw from one
 seeded CPU generator, so the data order is the same on every device. Under torchrun every rank
 draws the same global batches and computes its contiguous share (digits/distributed/sharding.py),
-so the data order is the same at every world size too.
+so the data order is the same at every world size too. One epoch, and one validation pass, are
+digits/training/epoch.py's.
 """
 
 import time
@@ -11,23 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from tqdm import tqdm
 
 from digits.core.params import TrainParams
 from digits.core.runtime import train_in_bf16
 from digits.data.splits import Normalization, Split
-from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_over_ranks, wrap
-from digits.distributed.sharding import share
+from digits.distributed.ddp import wrap
 from digits.distributed.world import ONE_PROCESS, World
-from digits.evaluation.metrics import logits_loss_and_accuracy
-from digits.model.networks import build_model, predict_logits
+from digits.model.networks import build_model
 from digits.training.augment import Augmentation
-from digits.training.batches import TrainingSet, epoch_batches, training_set
+from digits.training.batches import TrainingSet, training_set
+from digits.training.epoch import Trainer, train_epoch, validate
 from digits.training.optimization import make_optimizer, make_schedule
-from digits.training.progress import heartbeat
 
 
 @dataclass(frozen=True)
@@ -51,20 +48,6 @@ class History:
     @property
     def best(self) -> EpochStats:
         return self.epochs[self.best_epoch - 1]
-
-
-@dataclass
-class Trainer:
-    """What one fit() call updates step by step."""
-
-    model: nn.Module  # the model, or DDP around it when there are several processes
-    optimizer: torch.optim.Optimizer
-    schedule: torch.optim.lr_scheduler.LRScheduler
-    averaged: AveragedModel | None  # the EMA of the weights, when params.ema_decay > 0
-    generator: torch.Generator  # CPU: shuffles and augmentation, the same on every device and rank
-    augmentation: Augmentation
-    amp: bool  # bfloat16 autocast (runtime.train_in_bf16)
-    world: World
 
 
 def model_args(params: TrainParams) -> dict[str, object]:
@@ -99,54 +82,6 @@ def augmentation(params: TrainParams, norm: Normalization, epoch: int) -> Augmen
         params.blur,
         params.low_resolution,
     )
-
-
-def rank_batch(
-    images: torch.Tensor, labels: torch.Tensor, batch: torch.Tensor, draws: torch.Tensor, part: slice, trainer: Trainer
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Part `part` of a global batch (indices (B,), augmentation draws (k, B, ...)), augmented:
-    images (b, 1, 28, 28) and labels (b,)."""
-    index = batch[part].to(labels.device)
-    return trainer.augmentation.apply(images[index], draws[:, part]), labels[index]
-
-
-def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float, float]:
-    """One pass over shuffled full batches (the short last one is dropped);
-    (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
-    trainer.model.train()
-    totals = torch.zeros(3, device=data.labels.device)  # plain loss sum, smoothed loss sum, correct (this rank's share)
-    size, steps = params.batch_size, data.steps(params.batch_size)
-    mine = share(size, trainer.world.rank, trainer.world.size)
-    batches = epoch_batches(data, size, trainer.generator)  # (B,) global batches, the same on every rank
-    beat = heartbeat(desc, steps, trainer.world.writer)
-    bar = tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False)
-    for done, batch in enumerate(bar, 1):
-        draws = trainer.augmentation.draw(size, trainer.generator)
-        x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
-        with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
-            logits = trainer.model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
-        trainer.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        trainer.optimizer.step()
-        trainer.schedule.step()
-        if trainer.averaged:
-            trainer.averaged.update_parameters(trainer.model)
-        with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
-            totals[0] += F.cross_entropy(logits.float(), y) * len(y)
-            totals[1] += loss.detach() * len(y)
-            totals[2] += (logits.argmax(1) == y).sum()
-        beat.tick(done)
-    plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())
-    return plain, smoothed, correct
-
-
-def validate(model: nn.Module, val: Split, batch_size: int, device: torch.device, world: World) -> tuple[float, float]:
-    """(loss, accuracy) on the validation split, each rank scoring its contiguous share."""
-    copy_buffers_from_rank0(model, world)  # the BatchNorm statistics the checkpoint will hold
-    rows = share(len(val), world.rank, world.size)
-    logits = predict_logits(model, val.images[rows], batch_size, device)  # (n, 10) on the CPU
-    return logits_loss_and_accuracy(gather_rows(logits, rows, len(val), world, device), val.labels)
 
 
 def fit(

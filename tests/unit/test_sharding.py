@@ -10,7 +10,7 @@ from digits.data.splits import Normalization
 from digits.distributed.sharding import check_batch_divides, share
 from digits.distributed.world import World
 from digits.training.augment import Augmentation
-from digits.training.fit import Trainer, rank_batch
+from digits.training.epoch import Trainer, rank_batch
 
 NORM = Normalization(0.4, 1.0)  # a blank pixel is -0.4
 AUGMENTATIONS = {

@@ -1,0 +1,87 @@
+"""One epoch of training and one validation pass: what fit() repeats.
+
+Every rank draws the same global batch and the same augmentation draws from the one seeded CPU
+generator, then computes its contiguous share (digits/distributed/sharding.py), so the data order and
+the draws are the same at every world size.
+"""
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.optim.swa_utils import AveragedModel
+from tqdm import tqdm
+
+from digits.core.params import TrainParams
+from digits.data.splits import Split
+from digits.distributed.ddp import copy_buffers_from_rank0, gather_rows, sum_over_ranks
+from digits.distributed.sharding import share
+from digits.distributed.world import World
+from digits.evaluation.metrics import logits_loss_and_accuracy
+from digits.model.networks import predict_logits
+from digits.training.augment import Augmentation
+from digits.training.batches import TrainingSet, epoch_batches
+from digits.training.progress import heartbeat
+
+
+@dataclass
+class Trainer:
+    """What one fit() call updates step by step."""
+
+    model: nn.Module  # the model, or DDP around it when there are several processes
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LRScheduler
+    averaged: AveragedModel | None  # the EMA of the weights, when params.ema_decay > 0
+    generator: torch.Generator  # CPU: shuffles and augmentation, the same on every device and rank
+    augmentation: Augmentation
+    amp: bool  # bfloat16 autocast (runtime.train_in_bf16)
+    world: World
+
+
+def rank_batch(
+    images: torch.Tensor, labels: torch.Tensor, batch: torch.Tensor, draws: torch.Tensor, part: slice, trainer: Trainer
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Part `part` of a global batch (indices (B,), augmentation draws (k, B, ...)), augmented:
+    images (b, 1, 28, 28) and labels (b,)."""
+    index = batch[part].to(labels.device)
+    return trainer.augmentation.apply(images[index], draws[:, part]), labels[index]
+
+
+def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float, float]:
+    """One pass over shuffled full batches (the short last one is dropped);
+    (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
+    trainer.model.train()
+    totals = torch.zeros(3, device=data.labels.device)  # plain loss sum, smoothed loss sum, correct (this rank's share)
+    size, steps = params.batch_size, data.steps(params.batch_size)
+    mine = share(size, trainer.world.rank, trainer.world.size)
+    batches = epoch_batches(data, size, trainer.generator)  # (B,) global batches, the same on every rank
+    beat = heartbeat(desc, steps, trainer.world.writer)
+    bar = tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False)
+    for done, batch in enumerate(bar, 1):
+        draws = trainer.augmentation.draw(size, trainer.generator)
+        x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
+        with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
+            logits = trainer.model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
+        trainer.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        trainer.optimizer.step()
+        trainer.schedule.step()
+        if trainer.averaged:
+            trainer.averaged.update_parameters(trainer.model)
+        with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
+            totals[0] += F.cross_entropy(logits.float(), y) * len(y)
+            totals[1] += loss.detach() * len(y)
+            totals[2] += (logits.argmax(1) == y).sum()
+        beat.tick(done)
+    plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())
+    return plain, smoothed, correct
+
+
+def validate(model: nn.Module, val: Split, batch_size: int, device: torch.device, world: World) -> tuple[float, float]:
+    """(loss, accuracy) on the validation split, each rank scoring its contiguous share."""
+    copy_buffers_from_rank0(model, world)  # the BatchNorm statistics the checkpoint will hold
+    rows = share(len(val), world.rank, world.size)
+    logits = predict_logits(model, val.images[rows], batch_size, device)  # (n, 10) on the CPU
+    return logits_loss_and_accuracy(gather_rows(logits, rows, len(val), world, device), val.labels)
