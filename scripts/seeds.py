@@ -8,7 +8,8 @@ the mean +- sd: accuracy claims rest on seeds 0-4, never on one run.
 
 Each seed is `dvc exp run --queue -n seed-N -S train.seed=N` on the workspace as it is, run by
 `dvc queue start -j 1` (one at a time: two trainings on two cores would only slow each other);
-the figures come from `dvc exp show --json`, so they are the experiments' own metrics files.
+the figures come from `dvc exp show --json`, so they are the experiments' own metrics files. A run
+summarizes the commit it queued on, so a commit made while it runs does not hide its experiments.
 """
 
 import argparse
@@ -34,8 +35,16 @@ def dvc(*args: str) -> str:
     return subprocess.run(["dvc", *args], check=True, capture_output=True, text=True).stdout  # noqa: S603, S607
 
 
-def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> None:
-    existing = {record["name"] for record in experiments("HEAD")}
+def head_commit() -> str:
+    # the commit the queued experiments are based on: commits made while they run do not move it
+    command = ["git", "rev-parse", "HEAD"]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603
+
+
+def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> str:
+    """Queue one experiment per seed and run them one at a time; the commit they are based on."""
+    baseline = head_commit()
+    existing = {record["name"] for record in experiments(baseline)}
     stale = [f"{prefix}-{seed}" for seed in seeds if f"{prefix}-{seed}" in existing]
     if stale:
         dvc("exp", "remove", *stale)
@@ -50,6 +59,7 @@ def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> None:
         time.sleep(10)
     if "Failed" in status:
         sys.exit(f"seeds: an experiment failed (see `dvc queue logs NAME`):\n{status}")
+    return baseline
 
 
 def experiments(rev: str) -> Iterator[dict[str, Any]]:
@@ -89,9 +99,8 @@ def main() -> None:
     parser.add_argument("-S", "--set", action="append", default=[], metavar="KEY=VALUE", help="as `dvc exp run -S`")
     parser.add_argument("--prefix", default="seed", help="experiments are named PREFIX-N (default: %(default)s)")
     args = parser.parse_args()
-    if not args.summary:
-        queue_and_run(SEEDS, args.prefix, args.set)
-    summarize(SEEDS, args.rev, args.prefix)
+    rev = args.rev if args.summary else queue_and_run(SEEDS, args.prefix, args.set)
+    summarize(SEEDS, rev, args.prefix)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,14 @@ def seeds(monkeypatch: pytest.MonkeyPatch):
     calls: list[tuple[str, ...]] = []
     monkeypatch.setattr(module, "experiments", lambda rev: iter([{"name": "e9-1"}, {"name": "seed-0"}]))
     monkeypatch.setattr(module, "dvc", lambda *args: calls.append(args) or "Success")
+    monkeypatch.setattr(module, "head_commit", lambda: "c0ffee")
     return module, calls
 
 
 def test_each_seed_is_queued_with_the_settings_under_its_prefix(seeds):
     module, calls = seeds
-    module.queue_and_run(range(2), "e9", ["train.epochs=9", "train.amp=none"])
+    baseline = module.queue_and_run(range(2), "e9", ["train.epochs=9", "train.amp=none"])
+    assert baseline == "c0ffee"  # summarized there, even if HEAD moves while the experiments run
     assert calls == [
         ("exp", "remove", "e9-1"),  # an earlier run of the same name is replaced
         ("exp", "run", "--queue", "-n", "e9-0", "-S", "train.seed=0", "-S", "train.epochs=9", "-S", "train.amp=none"),
