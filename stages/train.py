@@ -18,7 +18,7 @@ from digits.distributed.failures import run_worker
 from digits.distributed.sharding import check_batch_divides
 from digits.distributed.world import World, check_processes, local_device, process_group, wait_for_all
 from digits.model.checkpoint import save_checkpoint
-from digits.training.fit import EpochStats, History, fit, init_model, model_args
+from digits.training.fit import EpochStats, History, architecture, fit, init_model
 
 
 def log_epoch(live: Live, stats: EpochStats) -> None:
@@ -69,8 +69,8 @@ def main() -> None:
         wait_for_all(world)  # no model unless every process finished
     if world.writer:
         unused = () if len(data[2]) else ("collected_share",)  # no collected pictures: the same file as without
-        args = model_args(params)
-        save_checkpoint(paths.model, model, params.model, args, data[0].norm, params, history.best_epoch, unused)
+        name, args = architecture(params)
+        save_checkpoint(paths.model, model, name, args, data[0].norm, params, history.best_epoch, unused)
         best, where = history.best, paths.model.relative_to(paths.root)
         print(f"train: saved {where} (epoch {best.epoch}, val acc {best.val_acc:.4f}, on {device})")
 

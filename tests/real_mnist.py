@@ -17,7 +17,7 @@ from digits.data.idx import parse_idx
 from digits.data.splits import Normalization, make_split
 from digits.evaluation.metrics import loss_and_accuracy
 from digits.model.checkpoint import save_checkpoint
-from digits.training.fit import fit, init_model, model_args
+from digits.training.fit import architecture, fit, init_model
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
@@ -66,6 +66,6 @@ def train_small_model(path: Path, n_test: int) -> float:
         history = fit(model, train, val, params, torch.device("cpu"))
     finally:
         torch.set_num_threads(threads)
-    save_checkpoint(path, model, "cnn", model_args(params), NORM, params, history.best_epoch)
+    save_checkpoint(path, model, *architecture(params), NORM, params, history.best_epoch)
     test = make_split(*mnist_test_digits(n_test), NORM)
     return loss_and_accuracy(model, test.images, test.labels, 500, torch.device("cpu"))[1]

@@ -53,6 +53,7 @@ class TrainParams:
     model: Literal["mlp", "cnn"]
     mlp_hidden: tuple[int, ...] = bounds(ge=1, le=8192)  # hidden layer widths
     cnn_channels: tuple[int, ...] = field(metadata={"ge": 1, "le": 1024, "length": 4})  # see models.CNN
+    members: int = bounds(ge=1, le=16)  # networks trained side by side whose probabilities are averaged
     epochs: int = bounds(ge=1, le=1000)
     batch_size: int = bounds(ge=2, le=65536)
     optimizer: Literal["sgd", "adam", "adamw"]

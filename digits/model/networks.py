@@ -1,6 +1,7 @@
 """The classifiers, built from plain keyword arguments so a checkpoint can rebuild them."""
 
 import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,7 +62,27 @@ class CNN(nn.Sequential):
         )
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"mlp": MLP, "cnn": CNN}
+class Ensemble(nn.Module):
+    """`members` networks of one architecture, initialized apart and trained side by side on the same
+    batches. In training mode each member's logits are returned, (N, 10, members), so each member
+    learns the labels on its own (cross_entropy reads the last dim as a position); in eval mode the
+    log of the members' mean probability, (N, 10): logits whose softmax is the ensemble's answer.
+    """
+
+    def __init__(self, members: int, member: str, args: dict[str, Any]) -> None:
+        super().__init__()
+        if member == "ensemble" or members < 1:
+            raise ValueError(f"members must be >= 1 networks of a plain architecture, got {members} x {member}")
+        self.members = nn.ModuleList(build_model(member, args) for _ in range(members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = torch.stack([member(x) for member in self.members], dim=-1)  # (N, 10, members)
+        if self.training:
+            return logits
+        return torch.logsumexp(logits.float().log_softmax(dim=1), dim=-1) - math.log(len(self.members))
+
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {"mlp": MLP, "cnn": CNN, "ensemble": Ensemble}
 
 
 def build_model(name: str, args: dict[str, Any]) -> nn.Module:

@@ -48,6 +48,12 @@ def rank_batch(
     return trainer.augmentation.apply(images[index], draws[:, part]), labels[index]
 
 
+def member_targets(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The labels as cross_entropy wants them for `logits`: (b,), or (b, members) when an ensemble
+    returns each member's logits (b, 10, members), so that every member learns every label."""
+    return labels if logits.dim() == 2 else labels[:, None].expand(-1, logits.shape[-1])
+
+
 def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float, float]:
     """One pass over shuffled full batches (the short last one is dropped);
     (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
@@ -62,7 +68,8 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
         draws = trainer.augmentation.draw(size, trainer.generator)
         x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
         with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
-            logits = trainer.model(x)
+            logits = trainer.model(x)  # (b, 10), or (b, 10, members) from an ensemble
+            y = member_targets(logits, y)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
         trainer.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -73,7 +80,7 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
         with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
             totals[0] += F.cross_entropy(logits.float(), y) * len(y)
             totals[1] += loss.detach() * len(y)
-            totals[2] += (logits.argmax(1) == y).sum()
+            totals[2] += (logits.argmax(1) == y).sum() / (y.numel() / len(y))  # an ensemble's: its members' mean
         beat.tick(done)
     plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())
     return plain, smoothed, correct

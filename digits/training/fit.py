@@ -50,17 +50,20 @@ class History:
         return self.epochs[self.best_epoch - 1]
 
 
-def model_args(params: TrainParams) -> dict[str, object]:
-    """The architecture arguments the chosen model is built from (stored in checkpoints)."""
-    if params.model == "mlp":
-        return {"hidden": list(params.mlp_hidden)}
-    return {"channels": list(params.cnn_channels)}
+def architecture(params: TrainParams) -> tuple[str, dict[str, object]]:
+    """The name and arguments the chosen model is built from (stored in checkpoints): the network,
+    or an ensemble of `params.members` of them."""
+    mlp = params.model == "mlp"
+    args: dict[str, object] = {"hidden": list(params.mlp_hidden)} if mlp else {"channels": list(params.cnn_channels)}
+    if params.members == 1:
+        return params.model, args
+    return "ensemble", {"members": params.members, "member": params.model, "args": args}
 
 
 def init_model(params: TrainParams) -> nn.Module:
-    """The chosen architecture with weights drawn from `params.seed`."""
+    """The chosen architecture with weights drawn from `params.seed` (an ensemble's members one after another)."""
     torch.manual_seed(params.seed)
-    return build_model(params.model, model_args(params))
+    return build_model(*architecture(params))
 
 
 def augmentation(params: TrainParams, norm: Normalization, epoch: int) -> Augmentation:

@@ -102,3 +102,34 @@ def test_plain_state_dict_is_not_a_checkpoint(tmp_path: Path) -> None:
 def test_missing_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match=r"file not found.*dvc repro"):
         load_checkpoint(tmp_path / "m.pt")
+
+
+ENSEMBLE = {"members": 3, "member": "cnn", "args": {"channels": [4, 8, 8, 8]}}
+
+
+def test_ensemble_trains_its_members_apart_and_answers_with_their_mean_probability() -> None:
+    torch.manual_seed(0)
+    ensemble, images = build_model("ensemble", ENSEMBLE), torch.randn(5, 1, 28, 28)
+    answer = ensemble.eval()(images)  # (5, 10) logits whose softmax is the members' mean probability
+    members = torch.stack([m(images) for m in ensemble.members], dim=-1)  # (5, 10, 3), each in eval mode
+    assert answer.shape == (5, 10)
+    assert torch.allclose(answer.softmax(1), members.softmax(1).mean(-1), atol=1e-6)
+    assert not torch.equal(members[..., 0], members[..., 1])  # initialized apart
+    assert ensemble.train()(images).shape == (5, 10, 3)  # each member's logits, for each member's loss
+
+
+def test_ensemble_checkpoint_rebuilds_every_member(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = build_model("ensemble", ENSEMBLE).eval()
+    save_checkpoint(tmp_path / "e.pt", model, "ensemble", ENSEMBLE, Normalization(0.1, 0.3), train_params(), 1)
+    loaded = load_checkpoint(tmp_path / "e.pt")
+    images = torch.randn(3, 1, 28, 28)
+    assert loaded.architecture == "ensemble" and torch.equal(loaded.model(images), model(images))
+
+
+@pytest.mark.parametrize(
+    "args", [{**ENSEMBLE, "members": 0}, {**ENSEMBLE, "member": "ensemble"}, {**ENSEMBLE, "member": "resnet"}]
+)
+def test_bad_ensemble_arguments(args: dict[str, object]) -> None:
+    with pytest.raises(PipelineError, match=r"bad architecture arguments|unknown model 'resnet'"):
+        build_model("ensemble", args)

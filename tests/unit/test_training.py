@@ -10,7 +10,8 @@ from digits.core.params import TrainParams, load_params
 from digits.data.splits import Normalization, build_splits
 from digits.evaluation.metrics import loss_and_accuracy
 from digits.training.augment import Augmentation
-from digits.training.fit import augmentation, fit, init_model
+from digits.training.epoch import member_targets
+from digits.training.fit import architecture, augmentation, fit, init_model
 from tests.support import synthetic_digits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +50,7 @@ def small(**changes: object) -> TrainParams:
         {"model": "cnn"},
         {"model": "mlp", "optimizer": "sgd", "lr": 0.1, "schedule": "constant", "max_shift": 0, "epochs": 5},
         {"model": "cnn", "ema_decay": 0.9, "max_rotation": 10.0, "max_scale": 0.1, "label_smoothing": 0.0},
+        {"model": "cnn", "members": 2},
     ],
 )
 def test_fit_learns(splits: dict[str, object], changes: dict[str, object]) -> None:
@@ -95,3 +97,15 @@ def test_the_last_plain_epochs_keep_only_shift_rotation_and_zoom() -> None:
     plain = [augmentation(params, norm, epoch) for epoch in (4, 5)]
     assert all(a.box_fill == 0.3 and a.speckle == 0.05 and a.elastic == 1.0 for a in styled)
     assert all(a == Augmentation(params.max_shift, params.max_rotation, params.max_scale, norm) for a in plain)
+
+
+def test_an_ensemble_of_one_is_the_network_itself() -> None:
+    assert architecture(small(members=1)) == ("cnn", {"channels": [4, 8, 16, 16]})
+    name, args = architecture(small(model="mlp", members=3))
+    assert name == "ensemble" and args == {"members": 3, "member": "mlp", "args": {"hidden": [128, 64]}}
+
+
+def test_every_member_learns_every_label() -> None:
+    labels = torch.tensor([3, 1])
+    assert torch.equal(member_targets(torch.zeros(2, 10), labels), labels)
+    assert member_targets(torch.zeros(2, 10, 3), labels).tolist() == [[3, 3, 3], [1, 1, 1]]
