@@ -107,7 +107,7 @@ def test_missing_checkpoint(tmp_path: Path) -> None:
 ENSEMBLE = {"members": 3, "member": "cnn", "args": {"channels": [4, 8, 8, 8]}}
 
 
-def test_ensemble_trains_its_members_apart_and_answers_with_their_mean_probability() -> None:
+def test_ensemble_answers_with_its_members_mean_probability() -> None:
     torch.manual_seed(0)
     ensemble, images = build_model("ensemble", ENSEMBLE), torch.randn(5, 1, 28, 28)
     answer = ensemble.eval()(images)  # (5, 10) logits whose softmax is the members' mean probability
