@@ -57,7 +57,8 @@ def architecture(params: TrainParams) -> tuple[str, dict[str, object]]:
     args: dict[str, object] = {"hidden": list(params.mlp_hidden)} if mlp else {"channels": list(params.cnn_channels)}
     if params.members == 1:
         return params.model, args
-    return "ensemble", {"members": params.members, "member": params.model, "args": args}
+    split = params.member_batches == "split"
+    return "ensemble", {"members": params.members, "member": params.model, "args": args, "split_batches": split}
 
 
 def init_model(params: TrainParams) -> nn.Module:
