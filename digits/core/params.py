@@ -54,7 +54,6 @@ class TrainParams:
     mlp_hidden: tuple[int, ...] = bounds(ge=1, le=8192)  # hidden layer widths
     cnn_channels: tuple[int, ...] = field(metadata={"ge": 1, "le": 1024, "length": 4})  # see models.CNN
     members: int = bounds(ge=1, le=16)  # networks trained side by side whose probabilities are averaged
-    member_batches: Literal["shared", "split"]  # members > 1: each reads every image, or its own share of each batch
     epochs: int = bounds(ge=1, le=1000)
     batch_size: int = bounds(ge=2, le=65536)
     optimizer: Literal["sgd", "adam", "adamw"]

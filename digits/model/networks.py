@@ -63,36 +63,23 @@ class CNN(nn.Sequential):
 
 
 class Ensemble(nn.Module):
-    """`members` networks of one architecture, initialized apart and trained side by side. In eval
-    mode it answers with the log of the members' mean probability, (N, 10): logits whose softmax is
-    the ensemble's answer. In training mode, with shared batches each member reads every image and
-    its logits are returned, (N, 10, members), so each member learns the labels on its own
-    (cross_entropy reads the last dim as a position); with `split_batches` member k reads only
-    images k, k + members, ... of the batch (its own images, so the members learn apart at the cost
-    of one network) and each row's logits are those of the member that read it, (N, 10).
+    """`members` networks of one architecture, initialized apart and trained side by side on the same
+    batches. In training mode each member's logits are returned, (N, 10, members), so each member
+    learns the labels on its own (cross_entropy reads the last dim as a position); in eval mode the
+    log of the members' mean probability, (N, 10): logits whose softmax is the ensemble's answer.
     """
 
-    def __init__(self, members: int, member: str, args: dict[str, Any], split_batches: bool = False) -> None:
+    def __init__(self, members: int, member: str, args: dict[str, Any]) -> None:
         super().__init__()
         if member == "ensemble" or members < 1:
             raise ValueError(f"members must be >= 1 networks of a plain architecture, got {members} x {member}")
         self.members = nn.ModuleList(build_model(member, args) for _ in range(members))
-        self.split_batches = split_batches
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and self.split_batches:
-            return self.each_member_its_rows(x)
         logits = torch.stack([member(x) for member in self.members], dim=-1)  # (N, 10, members)
         if self.training:
             return logits
         return torch.logsumexp(logits.float().log_softmax(dim=1), dim=-1) - math.log(len(self.members))
-
-    def each_member_its_rows(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 28, 28) -> (N, 10): row i from member i % members."""
-        count = len(self.members)
-        rows = torch.cat([torch.arange(k, len(x), count, device=x.device) for k in range(count)])  # (N,)
-        logits = torch.cat([member(x[k::count]) for k, member in enumerate(self.members)])  # rows' order
-        return torch.empty_like(logits).index_copy(0, rows, logits)
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"mlp": MLP, "cnn": CNN, "ensemble": Ensemble}

@@ -57,8 +57,7 @@ def architecture(params: TrainParams) -> tuple[str, dict[str, object]]:
     args: dict[str, object] = {"hidden": list(params.mlp_hidden)} if mlp else {"channels": list(params.cnn_channels)}
     if params.members == 1:
         return params.model, args
-    split = params.member_batches == "split"
-    return "ensemble", {"members": params.members, "member": params.model, "args": args, "split_batches": split}
+    return "ensemble", {"members": params.members, "member": params.model, "args": args}
 
 
 def init_model(params: TrainParams) -> nn.Module:

@@ -127,18 +127,6 @@ def test_ensemble_checkpoint_rebuilds_every_member(tmp_path: Path) -> None:
     assert loaded.architecture == "ensemble" and torch.equal(loaded.model(images), model(images))
 
 
-def test_split_batches_give_each_member_its_own_rows() -> None:
-    torch.manual_seed(0)
-    ensemble, images = build_model("ensemble", {**ENSEMBLE, "split_batches": True}), torch.randn(7, 1, 28, 28)
-    logits = ensemble.train()(images)  # (7, 10): row i from member i % 3, which read only its rows
-    assert logits.shape == (7, 10)
-    for k, member in enumerate(ensemble.members):
-        assert torch.allclose(logits[k::3], member(images[k::3]), atol=1e-6)  # BatchNorm over its rows alone
-    logits.sum().backward()
-    assert all(p.grad is not None for p in ensemble.parameters())  # every member learns from its rows
-    assert ensemble.eval()(images).shape == (7, 10)  # answering, each member reads every image
-
-
 @pytest.mark.parametrize(
     "args", [{**ENSEMBLE, "members": 0}, {**ENSEMBLE, "member": "ensemble"}, {**ENSEMBLE, "member": "resnet"}]
 )

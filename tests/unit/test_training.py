@@ -51,7 +51,6 @@ def small(**changes: object) -> TrainParams:
         {"model": "mlp", "optimizer": "sgd", "lr": 0.1, "schedule": "constant", "max_shift": 0, "epochs": 5},
         {"model": "cnn", "ema_decay": 0.9, "max_rotation": 10.0, "max_scale": 0.1, "label_smoothing": 0.0},
         {"model": "cnn", "members": 2},
-        {"model": "cnn", "members": 2, "member_batches": "split"},
     ],
 )
 def test_fit_learns(splits: dict[str, object], changes: dict[str, object]) -> None:
@@ -103,13 +102,7 @@ def test_the_last_plain_epochs_keep_only_shift_rotation_and_zoom() -> None:
 def test_an_ensemble_of_one_is_the_network_itself() -> None:
     assert architecture(small(members=1)) == ("cnn", {"channels": [4, 8, 16, 16]})
     name, args = architecture(small(model="mlp", members=3))
-    assert name == "ensemble" and args == {
-        "members": 3,
-        "member": "mlp",
-        "args": {"hidden": [128, 64]},
-        "split_batches": False,
-    }
-    assert architecture(small(members=2, member_batches="split"))[1]["split_batches"] is True
+    assert name == "ensemble" and args == {"members": 3, "member": "mlp", "args": {"hidden": [128, 64]}}
 
 
 def test_every_member_learns_every_label() -> None:
