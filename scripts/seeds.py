@@ -10,6 +10,8 @@ Each seed is `dvc exp run --queue -n seed-N -S train.seed=N` on the workspace as
 `dvc queue start -j 1` (one at a time: two trainings on two cores would only slow each other);
 the figures come from `dvc exp show --json`, so they are the experiments' own metrics files. A run
 summarizes the commit it queued on, so a commit made while it runs does not hide its experiments.
+Ctrl-C stops the sweep: the running experiment is killed and the sweep's queued ones are removed
+(otherwise DVC's worker would go on running them in the background).
 """
 
 import argparse
@@ -49,17 +51,60 @@ def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> str:
     if stale:
         dvc("exp", "remove", *stale)
     others = [arg for setting in settings for arg in ("-S", setting)]
-    for seed in seeds:
-        dvc("exp", "run", "--queue", "-n", f"{prefix}-{seed}", "-S", f"train.seed={seed}", *others)
-    dvc("queue", "start", "-j", "1")
-    while True:  # `dvc queue start` returns at once; its worker runs the experiments in the background
-        status = dvc("queue", "status")
-        if "Queued" not in status and "Running" not in status:
-            break
-        time.sleep(10)
+    try:  # from the first experiment queued: `dvc queue start` itself may return only once one runs
+        for seed in seeds:
+            dvc("exp", "run", "--queue", "-n", f"{prefix}-{seed}", "-S", f"train.seed={seed}", *others)
+        dvc("queue", "start", "-j", "1")
+        status = wait_for_queue()
+    except KeyboardInterrupt:
+        stop_sweep([f"{prefix}-{seed}" for seed in seeds])
+        print("seeds: stopped: the running experiment killed, the queued ones removed", file=sys.stderr)
+        sys.exit(130)  # the shell's code for Ctrl-C
     if "Failed" in status:
         sys.exit(f"seeds: an experiment failed (see `dvc queue logs NAME`):\n{status}")
     return baseline
+
+
+def wait_for_queue() -> str:
+    """`dvc queue start` returns at once and its worker runs the experiments in the background:
+    poll until none is queued or running; the last status."""
+    while True:
+        status = dvc("queue", "status")
+        if "Queued" not in status and "Running" not in status:
+            return status
+        time.sleep(10)
+
+
+def stop_sweep(names: list[str], patience: float = 120) -> None:
+    """After Ctrl-C, without which DVC's worker would run the rest of the sweep in the background: take
+    the sweep's queued experiments off the queue, then kill its running one (a failed run), and wait
+    until the worker has recorded it. Not `dvc queue stop --kill`: a worker stopped so leaves the
+    experiment it was on shown as running for good. Again if the worker started another meanwhile."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        states = dict(queue_states())
+        queued = [name for name in names if states.get(name) == "Queued"]
+        running = [name for name in names if states.get(name) == "Running"]
+        if not queued and not running:
+            return
+        if queued:  # first, so the worker has nothing to go on with; a name it took meanwhile fails here
+            dvc_unchecked("queue", "remove", *queued)
+        if running:
+            dvc_unchecked("queue", "kill", *running)
+        time.sleep(2)
+    sys.exit(f"seeds: the sweep did not stop within {patience:.0f} s; see `dvc queue status`")
+
+
+def dvc_unchecked(*args: str) -> None:
+    # the dvc of this environment; a task that changed state meanwhile makes it fail, and the loop retries
+    subprocess.run(["dvc", *args], check=False, capture_output=True)  # noqa: S603, S607
+
+
+def queue_states() -> list[tuple[str, str]]:
+    """(name, state) of each task in `dvc queue status`, whose rows read: rev, name, created, state."""
+    states = ("Queued", "Running", "Success", "Failed")
+    rows = [line.split() for line in dvc("queue", "status").splitlines()]
+    return [(row[1], row[-1]) for row in rows if len(row) >= 3 and row[-1] in states]
 
 
 def experiments(rev: str) -> Iterator[dict[str, Any]]:

@@ -1,6 +1,8 @@
 """`dvc exp run -S`, a queued grid and `dvc exp show` on the real pipeline (small synthetic data)."""
 
 import json
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -8,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.pipeline_repo import ROOT, PipelineRepo
+from tests.integration.pipeline_repo import ROOT, PipelineRepo, environment
 
 
 def experiments(show_json: str) -> Iterator[dict[str, Any]]:
@@ -67,3 +69,24 @@ def test_seed_sweep_script_prints_each_seed_and_the_mean(repo: PipelineRepo) -> 
     assert float(rows["mean"][0].rstrip("%")) == pytest.approx(sum(tests) / 5, abs=0.006)
     again = repo.run(sys.executable, str(ROOT / "scripts" / "seeds.py"), "--summary", check=True)
     assert again.output.strip().splitlines()[-7:] == lines[-7:]  # the same experiments, read back
+
+
+def test_ctrl_c_stops_the_seed_sweep(repo: PipelineRepo) -> None:
+    """Ctrl-C on scripts/seeds.py leaves nothing running or queued, and `dvc exp show` still works."""
+    script = [sys.executable, str(ROOT / "scripts" / "seeds.py")]
+    sweep = subprocess.Popen(script, cwd=repo.path, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "Running" not in repo.run("dvc", "queue", "status", check=True).output:
+            assert time.monotonic() < deadline and sweep.poll() is None, "seed-0 never started"
+            time.sleep(1)
+        sweep.send_signal(signal.SIGINT)
+        output = sweep.communicate(timeout=120)[0].decode()
+    finally:
+        sweep.kill()
+    assert sweep.returncode == 130, output
+    assert "stopped" in output
+    time.sleep(12)  # longer than a worker's idle wait: a worker left alive would have started seed-1 by now
+    status = repo.run("dvc", "queue", "status", check=True).output
+    assert "Queued" not in status and "Running" not in status, status
+    assert repo.run("dvc", "exp", "show", "--json").returncode == 0

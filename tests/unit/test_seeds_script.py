@@ -38,3 +38,22 @@ def test_the_summary_names_the_experiments_it_lacks(seeds):
     module, _ = seeds
     with pytest.raises(SystemExit, match="no finished experiment named e9-0, e9-2"):
         module.summarize(range(3), "HEAD", "e9")
+
+
+def test_ctrl_c_removes_the_sweeps_queued_experiments_then_kills_its_running_one(seeds, monkeypatch):
+    module, _ = seeds
+    statuses = iter(
+        [
+            "abc1234  e9-0  08:15 AM  Running\ndef5678  e9-1  08:15 AM  Queued\n0a1b2c3  other  08:15 AM  Queued\n",
+            "abc1234  e9-0  08:15 AM  Failed\n0a1b2c3  other  08:15 AM  Queued\n",  # the worker recorded the kill
+        ]
+    )
+    unchecked: list[tuple[str, ...]] = []
+    monkeypatch.setattr(module, "dvc", lambda *args: next(statuses) if args == ("queue", "status") else "")
+    monkeypatch.setattr(module, "dvc_unchecked", lambda *args: unchecked.append(args))
+    monkeypatch.setattr(module, "wait_for_queue", lambda: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(module.time, "sleep", lambda seconds: None)
+    with pytest.raises(SystemExit) as stopped:
+        module.queue_and_run(range(2), "e9", [])
+    assert stopped.value.code == 130
+    assert unchecked == [("queue", "remove", "e9-1"), ("queue", "kill", "e9-0")]  # "other" is not the sweep's
