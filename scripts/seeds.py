@@ -66,8 +66,8 @@ def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> str:
 
 
 def wait_for_queue() -> str:
-    """`dvc queue start` returns at once and its worker runs the experiments in the background:
-    poll until none is queued or running; the last status."""
+    """The queue's worker runs the experiments in the background: poll until none is queued or
+    running; the last status."""
     while True:
         status = dvc("queue", "status")
         if "Queued" not in status and "Running" not in status:
