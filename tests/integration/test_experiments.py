@@ -74,7 +74,16 @@ def test_seed_sweep_script_prints_each_seed_and_the_mean(repo: PipelineRepo) -> 
 def test_ctrl_c_stops_the_seed_sweep(repo: PipelineRepo) -> None:
     """Ctrl-C on scripts/seeds.py leaves nothing running or queued, and `dvc exp show` still works."""
     script = [sys.executable, str(ROOT / "scripts" / "seeds.py")]
-    sweep = subprocess.Popen(script, cwd=repo.path, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    sweep = subprocess.Popen(
+        script,
+        cwd=repo.path,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        # as at a terminal: where pytest itself runs in the background (`cmd &`), the shell made it ignore SIGINT,
+        # and a child that inherits that never sees the Ctrl-C this test sends
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 120
         while "Running" not in repo.run("dvc", "queue", "status", check=True).output:
