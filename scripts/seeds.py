@@ -32,9 +32,9 @@ FIGURES = [
 ]
 
 
-def dvc(*args: str) -> str:
+def dvc(*args: str, check: bool = True) -> str:
     # the dvc of this environment, with arguments built here, never from input
-    return subprocess.run(["dvc", *args], check=True, capture_output=True, text=True).stdout  # noqa: S603, S607
+    return subprocess.run(["dvc", *args], check=check, capture_output=True, text=True).stdout  # noqa: S603, S607
 
 
 def head_commit() -> str:
@@ -82,29 +82,25 @@ def stop_sweep(names: list[str], patience: float = 120) -> None:
     experiment it was on shown as running for good. Again if the worker started another meanwhile."""
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
-        states = dict(queue_states())
+        states = queue_states()
         queued = [name for name in names if states.get(name) == "Queued"]
         running = [name for name in names if states.get(name) == "Running"]
         if not queued and not running:
             return
-        if queued:  # first, so the worker has nothing to go on with; a name it took meanwhile fails here
-            dvc_unchecked("queue", "remove", *queued)
+        # Unchecked: a task that changed state meanwhile makes the command fail, and the loop comes round again.
+        if queued:  # first, so the worker has nothing to go on with
+            dvc("queue", "remove", *queued, check=False)
         if running:
-            dvc_unchecked("queue", "kill", *running)
+            dvc("queue", "kill", *running, check=False)
         time.sleep(2)
     sys.exit(f"seeds: the sweep did not stop within {patience:.0f} s; see `dvc queue status`")
 
 
-def dvc_unchecked(*args: str) -> None:
-    # the dvc of this environment; a task that changed state meanwhile makes it fail, and the loop retries
-    subprocess.run(["dvc", *args], check=False, capture_output=True)  # noqa: S603, S607
-
-
-def queue_states() -> list[tuple[str, str]]:
-    """(name, state) of each task in `dvc queue status`, whose rows read: rev, name, created, state."""
+def queue_states() -> dict[str, str]:
+    """name -> state of each task in `dvc queue status`, whose rows read: rev, name, created, state."""
     states = ("Queued", "Running", "Success", "Failed")
     rows = [line.split() for line in dvc("queue", "status").splitlines()]
-    return [(row[1], row[-1]) for row in rows if len(row) >= 3 and row[-1] in states]
+    return {row[1]: row[-1] for row in rows if len(row) >= 3 and row[-1] in states}
 
 
 def experiments(rev: str) -> Iterator[dict[str, Any]]:

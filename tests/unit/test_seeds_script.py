@@ -49,8 +49,13 @@ def test_ctrl_c_removes_the_sweeps_queued_experiments_then_kills_its_running_one
         ]
     )
     unchecked: list[tuple[str, ...]] = []
-    monkeypatch.setattr(module, "dvc", lambda *args: next(statuses) if args == ("queue", "status") else "")
-    monkeypatch.setattr(module, "dvc_unchecked", lambda *args: unchecked.append(args))
+
+    def dvc(*args: str, check: bool = True) -> str:
+        if not check:
+            unchecked.append(args)
+        return next(statuses) if args == ("queue", "status") else ""
+
+    monkeypatch.setattr(module, "dvc", dvc)
     monkeypatch.setattr(module, "wait_for_queue", lambda: (_ for _ in ()).throw(KeyboardInterrupt))
     monkeypatch.setattr(module.time, "sleep", lambda seconds: None)
     with pytest.raises(SystemExit) as stopped:
