@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.pipeline_repo import PipelineRepo
+from tests.integration.pipeline_repo import PipelineRepo, Run
 from tests.integration.shared_project import SharedProject
 from tests.seaweed import S3Server, seaweed_server
 from tests.support import MirrorServer, mirror_server, sha256, synthetic_mnist
@@ -23,17 +23,19 @@ def server() -> Iterator[MirrorServer]:
 
 
 @pytest.fixture(scope="session")
-def baseline(tmp_path_factory: pytest.TempPathFactory, server: MirrorServer) -> tuple[PipelineRepo, set[str]]:
-    """A repository after its first full `dvc repro`, with dvc.lock and metrics committed; read-only."""
-    repo = PipelineRepo.create_small(tmp_path_factory.mktemp("baseline") / "repo", f"{server.url}/mnist/", HASHES)
+def baseline(tmp_path_factory: pytest.TempPathFactory, server: MirrorServer) -> tuple[PipelineRepo, Run]:
+    """A fresh clone after its first command, a full `dvc repro`, with dvc.lock and metrics committed; read-only."""
+    folder = tmp_path_factory.mktemp("baseline")
+    project = PipelineRepo.create_small(folder / "project", f"{server.url}/mnist/", HASHES)
+    repo = project.clone(folder / "repo")
     run = repo.repro()
     assert run.returncode == 0, run.output
     repo.commit("baseline run")
-    return repo, run.stages_run
+    return repo, run
 
 
 @pytest.fixture
-def repo(baseline: tuple[PipelineRepo, set[str]], tmp_path: Path) -> PipelineRepo:
+def repo(baseline: tuple[PipelineRepo, Run], tmp_path: Path) -> PipelineRepo:
     """A private copy of the baseline repository, free to change."""
     return baseline[0].copy_to(tmp_path / "repo")
 

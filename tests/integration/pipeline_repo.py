@@ -12,10 +12,8 @@ from typing import Any
 import yaml
 from configobj import ConfigObj  # what DVC reads its config with
 
-from digits.core.paths import COLLECTED_DIR
-
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "data/collected.dvc", "data/.gitignore")
+PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "data/.gitignore")
 PROJECT_DIRS = ("digits", "stages")
 # The offline `dvc plots` page (a path inside .dvc/, set in the project's .dvc/config): each repository gets both.
 HTML_TEMPLATE = ConfigObj(str(ROOT / ".dvc" / "config"))["plots"]["html_template"]
@@ -65,7 +63,6 @@ class PipelineRepo:
         for name in PROJECT_FILES:
             (path / name).parent.mkdir(exist_ok=True)
             shutil.copy2(ROOT / name, path / name)
-        (path / COLLECTED_DIR).mkdir()  # as the README's first command does in a fresh clone
         for name in PROJECT_DIRS:
             shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
         repo = cls(path)
@@ -87,6 +84,12 @@ class PipelineRepo:
     def create_small(cls, path: Path, mirror_url: str, hashes: dict[str, str]) -> "PipelineRepo":
         """A repository on small synthetic data from `mirror_url` (payload hashes `hashes`)."""
         return cls.create(path, {**SMALL, "download": {**SMALL["download"], "mirrors": [mirror_url], "sha256": hashes}})
+
+    def clone(self, path: Path) -> "PipelineRepo":
+        """A fresh `git clone` of this repository: what Git carries and nothing else (no data/collected
+        folder, an empty DVC cache), as a newcomer gets it."""
+        subprocess.run(["git", "clone", "-q", str(self.path), str(path)], check=True, env=environment())
+        return PipelineRepo(path, self.env)
 
     def copy_to(self, path: Path) -> "PipelineRepo":
         shutil.copytree(self.path, path, symlinks=True)

@@ -1,4 +1,5 @@
-"""Collected pictures through the real pipeline: `dvc add`, `dvc repro`, the holdout metric, and back to v1."""
+"""Collected pictures through the real pipeline: `dvc repro` versions and trains on them, the holdout metric, and
+back to v1."""
 
 import json
 
@@ -36,12 +37,13 @@ def test_new_pictures_version_retrain_and_go_back(repo: PipelineRepo) -> None:
     repo.run("git", "tag", "data-v1", check=True)
     v1 = out_hashes(repo)
     add_pictures(repo, 80, seed=7)
-    repo.run("dvc", "add", COLLECTED, check=True)
-    assert "preprocess:" in repo.run("dvc", "status", check=True).output
-    run = repo.repro()
+    assert "collected:" in repo.run("dvc", "status", check=True).output
+    run = repo.repro()  # versions the pictures (the collected stage's output), then retrains on them
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"preprocess", "train", "evaluate", "ood"}  # ood: it scores the new model
+    assert run.stages_run == {"collected", "preprocess", "train", "evaluate", "ood"}  # ood: it scores the new model
+    assert "collected: 80 pictures in collected/" in run.output
     v2 = out_hashes(repo)
+    assert v2["data/collected"] != v1["data/collected"]
     assert v2["data/processed"] == v1["data/processed"] and v2["models/model.pt"] != v1["models/model.pt"]
     held = json.loads((repo.path / "metrics/test.json").read_text())["collected_holdout"]
     assert 0 < held["n_images"] < 80 and 0.0 <= held["accuracy"] <= 1.0
@@ -51,15 +53,30 @@ def test_new_pictures_version_retrain_and_go_back(repo: PipelineRepo) -> None:
     repo.commit("data v2: 80 collected pictures")
     repo.run("git", "tag", "data-v2", check=True)
 
-    repo.run("git", "checkout", "data-v1", "--", f"{COLLECTED}.dvc", check=True)
-    repo.run("dvc", "checkout", f"{COLLECTED}.dvc", check=True)
+    repo.run("git", "checkout", "data-v1", "--", "dvc.lock", check=True)
+    repo.run("dvc", "checkout", "collected", check=True)  # the folder as data-v1 recorded it
     assert Collection(repo.path / COLLECTED).pictures() == []
-    back = repo.repro()
+    back = repo.repro("-f", "collected", "preprocess")  # recomputed from the empty folder, not restored
     assert back.returncode == 0, back.output
-    assert {k: out_hashes(repo)[k] for k in ("data/processed", "models/model.pt")} == {
-        k: v1[k] for k in ("data/processed", "models/model.pt")
+    assert {k: out_hashes(repo)[k] for k in ("data/collected", "data/processed_collected")} == {
+        k: v1[k] for k in ("data/collected", "data/processed_collected")
     }  # an empty collection gives exactly the outputs it gave before
-    assert json.loads((repo.path / "metrics/test.json").read_text())["collected_holdout"] == {"n_images": 0}
+    repo.run("git", "checkout", "data-v2", "--", "dvc.lock", check=True)
+    repo.run("dvc", "checkout", "collected", check=True)  # and the pictures come back from the cache
+    assert len(Collection(repo.path / COLLECTED).pictures()) == 80
+
+
+def test_a_broken_picture_is_refused_before_dvc_versions_it(repo: PipelineRepo) -> None:
+    add_pictures(repo, 3, seed=6)
+    (repo.path / COLLECTED / "4").mkdir(exist_ok=True)
+    (repo.path / COLLECTED / "4" / "notes.png").write_bytes(b"not a picture")
+    run = repo.repro()
+    assert run.returncode != 0 and "collected: error: 4/notes.png: not a collected picture" in run.output
+    assert "Traceback" not in run.output
+    assert (
+        out_hashes(repo)["data/collected"]
+        == yaml.safe_load(repo.run("git", "show", "HEAD:dvc.lock").output)["stages"]["collected"]["outs"][0]["md5"]
+    )  # dvc.lock still records the collection before the bad file
 
 
 def test_the_holdout_keeps_its_pictures_as_the_collection_grows(repo: PipelineRepo) -> None:

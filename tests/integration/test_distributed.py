@@ -104,7 +104,7 @@ def weights(repo: PipelineRepo) -> dict[str, torch.Tensor]:
 
 
 @pytest.fixture(scope="module")
-def two_processes(baseline: tuple[PipelineRepo, set[str]], tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
+def two_processes(baseline: tuple[PipelineRepo, Run], tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
     """The small baseline after `dvc repro` with train.processes: 2 (the CNN with BatchNorm); read-only."""
     repo = baseline[0].copy_to(tmp_path_factory.mktemp("two-processes") / "repo")
     repo.edit_params({"train": {"processes": 2}})

@@ -1,5 +1,6 @@
 """`dvc exp run -S`, a queued grid and `dvc exp show` on the real pipeline (small synthetic data)."""
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.integration.pipeline_repo import ROOT, PipelineRepo, environment
 
@@ -99,3 +101,36 @@ def test_ctrl_c_stops_the_seed_sweep(repo: PipelineRepo) -> None:
     status = repo.run("dvc", "queue", "status", check=True).output
     assert "Queued" not in status and "Running" not in status, status
     assert repo.run("dvc", "exp", "show", "--json").returncode == 0
+
+
+def model_md5(repo: PipelineRepo) -> str:
+    return hashlib.md5((repo.path / "models/model.pt").read_bytes()).hexdigest()
+
+
+def test_the_readme_walk_keeps_the_model_where_the_lock_names_other_bytes(repo: PipelineRepo) -> None:
+    """README's "Experiments, and the way back", on a machine whose CPU kind trains other bytes than the
+    committed dvc.lock records: DVC's cache never held the committed model, yet nothing is lost."""
+    own = model_md5(repo)
+    lock = yaml.safe_load((repo.path / "dvc.lock").read_text())
+    model_out = next(out for out in lock["stages"]["train"]["outs"] if out["path"] == "models/model.pt")
+    model_out["md5"] = "0" * 32  # bytes trained elsewhere, never in this cache
+    (repo.path / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    repo.commit("dvc.lock from another CPU kind")
+    first = repo.repro()  # the first run here
+    assert first.returncode == 0 and model_md5(repo) == own, first.output
+    assert "M dvc.lock" in repo.run("git", "status", "--short", check=True).output
+
+    repo.run("dvc", "exp", "save", "-n", "mine", check=True)  # this machine's run, to come back to
+    quick = ["-S", "train.epochs=1", "-S", "train.cnn_channels=[4,8,8,8]"]
+    run = repo.run("dvc", "exp", "run", "--temp", "-n", "quick", *quick)
+    assert run.returncode == 0 and run.stages_run == {"train", "evaluate", "ood"}, run.output
+    assert model_md5(repo) == own and repo.run("dvc", "status", "--json", check=True).output.strip() == "{}"
+    shown = {record["name"] for record in experiments(repo.run("dvc", "exp", "show", "--json").output)}
+    assert shown == {"mine", "quick"}
+
+    repo.run("dvc", "exp", "apply", "quick", check=True)  # to look at it here
+    assert model_md5(repo) != own and repo.params()["train"]["epochs"] == 1
+    repo.run("dvc", "exp", "apply", "mine", check=True)  # the way back
+    assert model_md5(repo) == own and repo.params()["train"]["epochs"] == 2
+    assert repo.run("dvc", "status", "--json", check=True).output.strip() == "{}"
+    repo.run("dvc", "exp", "remove", "quick", check=True)

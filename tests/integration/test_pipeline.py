@@ -6,7 +6,7 @@ import pytest
 
 from digits.evaluation.ood.variants import VARIANTS
 from tests.integration.conftest import PAYLOADS
-from tests.integration.pipeline_repo import PipelineRepo
+from tests.integration.pipeline_repo import PipelineRepo, Run
 from tests.support import MNIST_FILES, MirrorServer
 
 OUTPUTS = [
@@ -28,9 +28,14 @@ OUTPUTS = [
 ]
 
 
-def test_full_repro_runs_every_stage_and_writes_every_output(baseline: tuple[PipelineRepo, set[str]]) -> None:
-    repo, stages_run = baseline
-    assert stages_run == {"download", "preprocess", "train", "evaluate", "ood"}
+def test_a_fresh_clone_reproduces_with_dvc_repro_alone(baseline: tuple[PipelineRepo, Run]) -> None:
+    """`git clone` then `dvc repro` as the first command: every stage runs and writes every output, with no
+    folder to make first and no warning about the empty collection, and DVC then calls it all up to date."""
+    repo, first_run = baseline
+    assert first_run.stages_run == {"collected", "download", "preprocess", "train", "evaluate", "ood"}
+    assert "WARNING" not in first_run.output and "ERROR" not in first_run.output, first_run.output
+    assert (repo.path / "data/collected").is_dir()  # the empty collection data/collected.dvc records
+    assert repo.run("dvc", "status", "--json", check=True).output.strip() == "{}"
     missing = [out for out in OUTPUTS if not (repo.path / out).is_file()]
     assert missing == []
     for name in MNIST_FILES:
@@ -39,7 +44,7 @@ def test_full_repro_runs_every_stage_and_writes_every_output(baseline: tuple[Pip
     assert metrics["n_images"] == 200 and 0.0 <= metrics["accuracy"] <= 1.0
 
 
-def test_ood_stage_reports_uci_digits_and_every_variant(baseline: tuple[PipelineRepo, set[str]]) -> None:
+def test_ood_stage_reports_uci_digits_and_every_variant(baseline: tuple[PipelineRepo, Run]) -> None:
     repo, _ = baseline
     ood = json.loads((repo.path / "metrics/ood.json").read_text())
     assert ood["uci"]["n_images"] == 1797 and 0.0 <= ood["uci"]["accuracy"] <= 1.0  # scikit-learn's digits, all
@@ -59,7 +64,7 @@ def test_ood_stage_reports_uci_digits_and_every_variant(baseline: tuple[Pipeline
     assert "metrics/ood.json" in json.dumps(shown)  # a top-level metric: `dvc metrics diff` and `exp show` see it
 
 
-def test_metrics_files_hold_the_headline_and_the_plot_files_the_rest(baseline: tuple[PipelineRepo, set[str]]) -> None:
+def test_metrics_files_hold_the_headline_and_the_plot_files_the_rest(baseline: tuple[PipelineRepo, Run]) -> None:
     """`dvc metrics show` and `dvc exp show` list only the headline; per class and per variant are plot files."""
     repo, _ = baseline
     metrics = json.loads((repo.path / "metrics/test.json").read_text())

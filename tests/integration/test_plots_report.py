@@ -19,7 +19,7 @@ import pytest
 from dvc_render.html import PAGE_HTML
 from PIL import Image
 
-from tests.integration.pipeline_repo import PipelineRepo
+from tests.integration.pipeline_repo import PipelineRepo, Run
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium; .ci/run does)")
@@ -111,7 +111,7 @@ def assert_renders_offline(report: Path, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def repo(baseline: tuple[PipelineRepo, set[str]], tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
+def repo(baseline: tuple[PipelineRepo, Run], tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
     """A copy of the session's fully reproduced small repository (its outputs committed)."""
     return baseline[0].copy_to(tmp_path_factory.mktemp("plots") / "repo")
 
