@@ -3,7 +3,7 @@ vega chart renders, from the offline page that .dvc/config names (digits/evaluat
 page, which loads its scripts from a CDN, stays blank in the same browser: proof that it was offline.
 What the charts say is read back from the ARIA labels vega writes into their SVG (.dvc/plots/*.json):
 whole epochs from 1, every error of the confusion matrix, the images of each calibration bin, the baseline of the
-robustness bars."""
+robustness bars and the data sets the per-digit legend names."""
 
 import csv
 import functools
@@ -187,10 +187,13 @@ def test_charts_show_whole_epochs_every_error_and_the_bin_counts(repo: PipelineR
 BAR = re.compile(r"accuracy: ([\d.e-]+); variant: (\w+); baseline: ([\d.e-]+); rev: workspace")
 
 
-def test_robustness_bars_start_below_the_worst_score(repo: PipelineRepo, tmp_path: Path) -> None:
+def test_robustness_bars_start_below_the_worst_score_and_the_legend_names_the_data_sets(
+    repo: PipelineRepo, tmp_path: Path
+) -> None:
     plots(repo, "show", "-o", str(tmp_path / "report"))
     dom = chromium(tmp_path / "report" / "index.html", tmp_path / "profile", "--dump-dom").stdout
     labels = set(re.findall(r'aria-label="([^"]*)"', dom))
+    assert "Symbol legend for shape with 2 values: MNIST test, UCI digits" in labels  # not per_class.json, ...
     bars = {match[2]: (float(match[1]), float(match[3])) for label in labels if (match := BAR.fullmatch(label))}
     rows = json.loads((repo.path / "metrics/plots/robustness.json").read_text())
     assert bars.keys() == {row["variant"] for row in rows}
