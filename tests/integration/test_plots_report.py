@@ -2,7 +2,8 @@
 vega chart renders, from the offline page that .dvc/config names (digits/evaluation/plots_template.py). DVC's default
 page, which loads its scripts from a CDN, stays blank in the same browser: proof that it was offline.
 What the charts say is read back from the ARIA labels vega writes into their SVG (.dvc/plots/*.json):
-whole epochs from 1, every error of the confusion matrix, the images of each calibration bin."""
+whole epochs from 1, every error of the confusion matrix, the images of each calibration bin, the baseline of the
+robustness bars and the data sets the per-digit legend names."""
 
 import csv
 import functools
@@ -181,3 +182,22 @@ def test_charts_show_whole_epochs_every_error_and_the_bin_counts(repo: PipelineR
     for row in json.loads((repo.path / "metrics/plots/calibration.json").read_text()):
         assert f"{row['images']:,}" in texts, row  # written on the bin's bar
     assert "Subtitle text 'above the dashed y = x line: right more often than confident (under-confident)'" in labels
+
+
+BAR = re.compile(r"accuracy: ([\d.e-]+); variant: (\w+); baseline: ([\d.e-]+); rev: workspace")
+
+
+def test_robustness_bars_start_below_the_worst_score_and_the_legend_names_the_data_sets(
+    repo: PipelineRepo, tmp_path: Path
+) -> None:
+    plots(repo, "show", "-o", str(tmp_path / "report"))
+    dom = chromium(tmp_path / "report" / "index.html", tmp_path / "profile", "--dump-dom").stdout
+    labels = set(re.findall(r'aria-label="([^"]*)"', dom))
+    assert "Symbol legend for shape with 2 values: MNIST test, UCI digits" in labels  # not per_class.json, ...
+    bars = {match[2]: (float(match[1]), float(match[3])) for label in labels if (match := BAR.fullmatch(label))}
+    rows = json.loads((repo.path / "metrics/plots/robustness.json").read_text())
+    assert bars.keys() == {row["variant"] for row in rows}
+    lowest, highest = min(row["accuracy"] for row in rows), max(row["accuracy"] for row in rows)
+    start = max(0, lowest - max(0.1 * (highest - lowest), 0.01))  # .dvc/plots/per_variant.json
+    for row in rows:
+        assert bars[row["variant"]] == pytest.approx((row["accuracy"], start), abs=1e-6), row

@@ -1,12 +1,15 @@
 """The project's plot templates (.dvc/plots/*.json), as DVC fills them with the committed metrics
 (`dvc plots show --json`): whole epochs and no smoothing slider, a confusion matrix whose errors show,
-a calibration chart with its y = x line and its counts. tests/integration/test_plots_report.py draws them."""
+a calibration chart with its y = x line and its counts, per-digit points whose legend names the data sets,
+robustness bars from just below the worst score. tests/integration/test_plots_report.py draws them."""
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -85,3 +88,65 @@ def test_calibration_has_the_diagonal_the_point_sizes_and_the_counts(specs: dict
         assert [p[channel]["field"] for p in every if isinstance(p.get(channel), dict)] == ["images"], channel
     rows = specs[name]["data"]["values"]
     assert rows and all({"lower", "upper", "images"} <= set(row) for row in rows)  # what the bars are drawn from
+
+
+def test_robustness_bars_start_just_below_the_worst_score(specs: dict[str, dict[str, Any]]) -> None:
+    """Not from 0, as DVC's bar_horizontal draws them (it stacks the bars): there 0.94 and 0.99 look alike."""
+    (name,) = [name for name, plot in CHARTS.items() if plot["template"] == "per_variant"]
+    spec = specs[name]
+    x = spec["encoding"]["x"]
+    assert x["scale"]["zero"] is False and "stack" not in x
+    bars, written = spec["layer"]
+    assert bars["mark"] == "bar" and bars["encoding"]["x2"] == {"field": "baseline"}  # with an x2, never stacked
+    assert written["mark"]["type"] == "text" and written["encoding"]["text"]["field"] == x["field"]  # each score
+    joined, baseline = spec["transform"]
+    assert joined["joinaggregate"] == [
+        {"op": "min", "field": x["field"], "as": "lowest"},
+        {"op": "max", "field": x["field"], "as": "highest"},
+    ]
+    assert baseline["as"] == "baseline"
+
+    def start(lowest: float, highest: float) -> float:  # the calculate expression reads the same in Python
+        return eval(baseline["calculate"], {"max": max}, {"datum": SimpleNamespace(lowest=lowest, highest=highest)})
+
+    scores = [row[x["field"]] for row in spec["data"]["values"]]
+    assert 0.9 < start(min(scores), max(scores)) < min(scores)  # the committed scores: 0.94 to 1.00, not 0 to 1
+    # below the lowest score by a tenth of the range, at least 0.01 (so the worst score has a bar), never below 0
+    for lowest, highest, expected in [(0.9427, 0.9971, 0.9327), (0.5, 0.9, 0.46), (0.5, 0.5, 0.49), (0.05, 0.9, 0)]:
+        assert start(lowest, highest) == pytest.approx(expected)
+
+
+LABEL = re.compile(r"indexof\(datum\.series, '([^']+)'\) >= 0 \? '([^']+)'")
+
+
+def series_names(spec: dict[str, Any]) -> list[str]:
+    """What the per_digit template's two calculate transforms make of each row, as its legend shows them:
+    the row's file (or score) name, then the first file name that it contains mapped to that file's label."""
+    named, labelled = spec["transform"]
+    assert named["as"] == labelled["as"] == spec["encoding"]["shape"]["field"] == "series"
+    assert named["calculate"].startswith(
+        "isValid(datum.filename) ? datum.filename : isValid(datum.field) ? datum.field"
+    )
+    labels = LABEL.findall(labelled["calculate"])
+    assert labelled["calculate"] == " : ".join(
+        [*(f"indexof(datum.series, '{file}') >= 0 ? '{label}'" for file, label in labels), "datum.series"]
+    )
+    names = []
+    for row in spec["data"]["values"]:
+        series = row.get("filename", row.get("field"))
+        names.append(next((label for file, label in labels if file in series), series))
+    return list(dict.fromkeys(names))
+
+
+def test_per_digit_legends_name_the_data_sets_not_the_files(specs: dict[str, dict[str, Any]]) -> None:
+    charts = {name: plot for name, plot in CHARTS.items() if plot["template"] == "per_digit"}
+    assert len(charts) == 2
+    for name, plot in charts.items():
+        rows = specs[name]["data"]["values"]
+        if len(plot["y"]) == 2:  # MNIST test vs UCI digits: one field of two files
+            assert {row["filename"] for row in rows} == {"per_class.json", "uci_per_class.json"}  # what DVC names
+            assert series_names(specs[name]) == ["MNIST test", "UCI digits"]
+        else:  # precision, recall and F1 of one file
+            assert series_names(specs[name]) == ["precision", "recall", "f1"]
+        shape = specs[name]["encoding"]["shape"]
+        assert shape["title"] is None and shape["sort"] is None  # in the order of the data, without a "filename"
