@@ -6,10 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-METRICS = yaml.safe_load((ROOT / "dvc.yaml").read_text())["metrics"]
 DVC = Path(sys.executable).parent / "dvc"
 
 
@@ -22,8 +20,3 @@ def width(*args: str) -> int:
 @pytest.mark.parametrize("view", [["metrics", "show", "metrics/test.json"], ["metrics", "diff", "--all"]], ids=" ".join)
 def test_the_recommended_views_fit_a_terminal(view: list[str]) -> None:
     assert width(*view) < 100
-
-
-def test_plain_show_is_a_column_per_key_of_the_three_files() -> None:
-    assert METRICS == ["metrics/test.json", "metrics/ood.json", "metrics/train/metrics.json"]  # as the docs list them
-    assert width("metrics", "show") > 2 * width("metrics", "diff", "--all")  # why the docs point elsewhere
