@@ -28,6 +28,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory, server: MirrorServer) -> 
     folder = tmp_path_factory.mktemp("baseline")
     project = PipelineRepo.create_small(folder / "project", f"{server.url}/mnist/", HASHES)
     repo = project.clone(folder / "repo")
+    repo.run("git", "remote", "remove", "origin", check=True)  # the scaffold it came from; tests add their own
     run = repo.repro()
     assert run.returncode == 0, run.output
     repo.commit("baseline run")

@@ -29,7 +29,10 @@ from tests.serve_process import RunningServer, running_server
 from tests.serve_support import dot_png
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium; .ci/run does)")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium; .ci/run does)"),
+    pytest.mark.xdist_group("real_mnist_model"),  # one worker trains the session's small real-MNIST model
+]
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_FLAGS = [
     *("--disable-gpu", "--no-first-run", "--disable-sync", "--disable-background-networking"),
