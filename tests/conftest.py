@@ -5,13 +5,19 @@ from pathlib import Path
 import pytest
 
 from tests.real_mnist import N_TEST, REAL_MNIST, train_small_model
+from tests.support import build_once
 
 
 @pytest.fixture(scope="session")
 def real_mnist_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
-    """A small CNN trained on real MNIST (once per session): its checkpoint, and its accuracy on the
-    first N_TEST test images. Skips without real MNIST."""
+    """A small CNN trained on real MNIST (once for all pytest-xdist workers): its checkpoint, and its accuracy on
+    the first N_TEST test images. Skips without real MNIST."""
     if not REAL_MNIST.is_dir():
         pytest.skip(f"real MNIST (the four *-ubyte.gz files) not found at {REAL_MNIST}")
-    path = tmp_path_factory.mktemp("real-model") / "model.pt"
-    return path, train_small_model(path, N_TEST)
+
+    def build(folder: Path) -> dict:
+        folder.mkdir()
+        return {"accuracy": train_small_model(folder / "model.pt", N_TEST)}
+
+    folder, record = build_once(tmp_path_factory, "real-model", build)
+    return folder / "model.pt", record["accuracy"]

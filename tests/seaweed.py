@@ -107,11 +107,11 @@ class S3Server:
                     raise TimeoutError(f"weed mini not ready after {START_TIMEOUT:.0f} s; log: {self.log}") from None
                 time.sleep(0.2)
 
-    def stop(self) -> None:
-        """Stop the whole process group (SIGTERM, then SIGKILL after 10 s); safe to call twice."""
+    def stop(self, grace: float = 10) -> None:
+        """Stop the whole process group (SIGTERM, then SIGKILL after `grace` s); safe to call twice."""
         if self.process is None:
             return
-        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
             try:
                 os.killpg(self.process.pid, sig)
                 self.process.wait(timeout=wait)
@@ -163,6 +163,8 @@ def seaweed_server(directory: Path | None = None, bucket: str = "dvc") -> Iterat
         if directory is None:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="seaweed-")))
         server = S3Server(directory, bucket)
-        stack.callback(server.stop)
+        # at the end its data is thrown away: no need to wait 10 s for a server still holding a killed client's
+        # connection to shut down gracefully
+        stack.callback(server.stop, grace=2)
         server.start()
         yield server

@@ -3,14 +3,18 @@
 import gzip
 import hashlib
 import http.server
+import json
+import os
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pytest
+from filelock import FileLock
 
 from digits.core.params import MNIST_FILES
 
@@ -133,3 +137,16 @@ def mirror_server() -> Iterator[MirrorServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict]) -> tuple[Path, dict]:
+    """Build `name` once for the whole run, whatever the number of pytest-xdist workers: the first worker that
+    asks runs `build(folder)` under a file lock and records what it returns (JSON); the others wait for it, then
+    read the record. The workers' temporary folders share a parent; without xdist there is one folder."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, record = shared / name, shared / f"{name}.json"
+    with FileLock(shared / f"{name}.lock"):
+        if not record.exists():
+            record.write_text(json.dumps(build(folder)))
+    return folder, json.loads(record.read_text())

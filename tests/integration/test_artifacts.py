@@ -31,8 +31,9 @@ def test_get_by_version_and_stage(shared: SharedProject, tmp_path: Path) -> None
     tag(owner, f"{ARTIFACT}@v1.0.0", f"Registering artifact {ARTIFACT} version v1.0.0")
     tag(owner, f"{ARTIFACT}#prod#1", f"Assigning stage prod to artifact {ARTIFACT} version v1.0.0")
 
+    owner.run("dvc", "freeze", "ood", check=True)  # not under test: the costliest stage on the small data
     owner.edit_params({"train": {"lr": 0.02}})  # a second version of the model
-    assert owner.repro().stages_run == {"train", "evaluate", "ood"}
+    assert owner.repro().stages_run == {"train", "evaluate"}
     owner.commit("train: lr 0.02")
     owner.run("git", "push", "-q", "origin", "main", check=True)
     owner.run("dvc", "push", check=True)

@@ -21,6 +21,7 @@ import torch
 
 from tests.integration.pipeline_repo import PipelineRepo, Run, environment
 from tests.integration.test_reliability import digest, outputs, wait_for_train_epoch
+from tests.support import build_once
 
 TAG = "DIGITS_TEST_LAUNCH"
 LAUNCH = ("python", "-m", "digits.distributed.launch")
@@ -103,15 +104,21 @@ def weights(repo: PipelineRepo) -> dict[str, torch.Tensor]:
     return torch.load(repo.path / "models/model.pt", weights_only=True)["state_dict"]
 
 
-@pytest.fixture(scope="module")
-def two_processes(baseline: tuple[PipelineRepo, Run], tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
-    """The small baseline after `dvc repro` with train.processes: 2 (the CNN with BatchNorm); read-only."""
-    repo = baseline[0].copy_to(tmp_path_factory.mktemp("two-processes") / "repo")
+def build_two_processes(baseline: PipelineRepo, folder: Path) -> dict:
+    repo = baseline.copy_to(folder / "repo")
     repo.edit_params({"train": {"processes": 2}})
     done = run(repo, "dvc", "repro")
     assert done.returncode == 0, done.output
     assert done.stages_run == {"train", "evaluate", "ood"}  # dvc.lock records the process count
-    return repo
+    return {}
+
+
+@pytest.fixture(scope="session")
+def two_processes(baseline: tuple[PipelineRepo, Run], tmp_path_factory: pytest.TempPathFactory) -> PipelineRepo:
+    """The small baseline after `dvc repro` with train.processes: 2 (the CNN with BatchNorm); read-only, and built
+    once for all pytest-xdist workers."""
+    folder, _ = build_once(tmp_path_factory, "two-processes", lambda folder: build_two_processes(baseline[0], folder))
+    return PipelineRepo(folder / "repo")
 
 
 def test_two_processes_write_one_plain_checkpoint(two_processes: PipelineRepo, repo: PipelineRepo) -> None:
@@ -182,6 +189,7 @@ def test_two_agents_as_two_machines(two_processes: PipelineRepo, repo: PipelineR
 
 def test_killed_rank_stops_the_stage_within_seconds(two_processes: PipelineRepo, tmp_path: Path) -> None:
     repo = two_processes.copy_to(tmp_path / "repo")
+    repo.run("dvc", "freeze", "ood", check=True)  # not under test: the costliest stage on the small data
     repo.edit_params({"train": {"epochs": 500}})
     lock_before = (repo.path / "dvc.lock").read_text()
     shutil.rmtree(repo.path / "metrics/train")  # so that its first epoch line is this run's

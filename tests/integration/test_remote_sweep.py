@@ -5,12 +5,24 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.integration.pipeline_repo import ROOT, PipelineRepo, environment
 from tests.integration.shared_project import SharedProject, lock_md5s, md5
 from tests.integration.test_experiments import experiments, params_and_metrics
+from tests.seaweed import S3Server
 
 WORKER = ROOT / "scripts" / "sweep-worker.sh"
 SETTINGS = {"lr-high": 0.02, "lr-low": 0.001}  # experiment name -> train.lr
+
+
+@pytest.fixture
+def shared(repo: PipelineRepo, s3: S3Server, tmp_path: Path) -> SharedProject:
+    """conftest's shared project, with `ood` frozen: the sweep's machinery is under test here, and ood, the
+    costliest stage on the small data, would only repeat the baseline's figures in each worker."""
+    repo.run("dvc", "freeze", "ood", check=True)
+    repo.commit("ood frozen: not under test here")
+    return SharedProject.publish(repo, s3, tmp_path)
 
 
 def start_worker(shared: SharedProject, folder: Path, name: str, lr: float) -> subprocess.Popen[str]:

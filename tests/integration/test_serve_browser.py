@@ -29,10 +29,7 @@ from tests.serve_process import RunningServer, running_server
 from tests.serve_support import dot_png
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium; .ci/run does)"),
-    pytest.mark.xdist_group("real_mnist_model"),  # one worker trains the session's small real-MNIST model
-]
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium; .ci/run does)")
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_FLAGS = [
     *("--disable-gpu", "--no-first-run", "--disable-sync", "--disable-background-networking"),
@@ -150,7 +147,7 @@ def zero() -> list[list[tuple[float, float]]]:
 
 
 def test_drawing_a_one_and_a_zero(browser: Browser, tmp_path: Path) -> None:
-    page = browser.page
+    page, earlier = browser.page, len(browser.failures)  # the module's tests share the browser, in any order
     page.goto(browser.url + "/")
     assert prediction_when_idle(page) == NO_DIGIT
     assert model_view_shown(page) == "hidden" and page.is_hidden("#collect")
@@ -169,7 +166,7 @@ def test_drawing_a_one_and_a_zero(browser: Browser, tmp_path: Path) -> None:
     filled = "e => e.getBoundingClientRect().width / e.parentElement.getBoundingClientRect().width"
     assert page.eval_on_selector("#bars li.top .fill", filled) == pytest.approx(float(confidence[:-1]) / 100, abs=0.01)
     page.screenshot(path=tmp_path / "page.png")
-    assert browser.foreign_requests() == [] and browser.failures == []
+    assert browser.foreign_requests() == [] and browser.failures[earlier:] == []
     assert {browser.url + path for path in ("/", "/page/style.css", "/page/app.js", "/model")} <= set(browser.requests)
     assert browser.requests.count(browser.url + "/predict?with_image=true") >= 2
 
@@ -190,7 +187,7 @@ def drop(page: Page, path: Path, mime: str) -> None:
 
 
 def test_uploading_and_dropping_image_files(browser: Browser, tmp_path: Path) -> None:
-    page = browser.page
+    page, earlier = browser.page, len(browser.failures)
     page.goto(browser.url + "/")
     page.set_input_files("#file", ROOT / "examples" / "scan.png")  # an MNIST 7, black on white
     assert prediction_when_idle(page) == "7"
@@ -209,7 +206,7 @@ def test_uploading_and_dropping_image_files(browser: Browser, tmp_path: Path) ->
     page.wait_for_timeout(300)  # time for the picture to be painted, were it to be painted after the refusal
     assert canvas_is_blank(page) and model_view_shown(page) == "hidden" and page.is_hidden("#collect")
     assert browser.foreign_requests() == []
-    assert [f for f in browser.failures if "422" not in f] == []  # the browser logs the refused upload's 422
+    assert [f for f in browser.failures[earlier:] if "422" not in f] == []  # the browser logs the refused upload's 422
 
 
 def test_api_docs_render_offline(browser: Browser) -> None:

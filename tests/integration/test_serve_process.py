@@ -120,6 +120,11 @@ def test_one_log_line_per_request(model_file: Path, tmp_path: Path) -> None:
         request(server, "POST", "/predict", digit_one_png(), "image/png")
         request(server, "POST", "/predict", b"text", "text/plain")
         request(server, "GET", "/health")
+        # a line is written once its response has gone out: wait for the third before the Ctrl-C, which on a
+        # busy machine can otherwise come between the two
+        deadline = time.monotonic() + 10
+        while (tmp_path / "server.log").read_text().count(" ms\n") < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
     first, *lines, last = (tmp_path / "server.log").read_text().splitlines()
     assert f"serving {model_file} (md5 " in first and first.endswith(f" on {server.url}/")
     assert [line.split()[2:5] for line in lines] == [

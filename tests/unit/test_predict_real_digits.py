@@ -15,7 +15,7 @@ from PIL import Image
 from digits.cli import main
 from tests.real_mnist import N_TEST, mnist_test_digits, needs_real_mnist
 
-pytestmark = [needs_real_mnist, pytest.mark.xdist_group("real_mnist_model")]  # one worker trains the model
+pytestmark = needs_real_mnist
 
 
 def save_as_a_picture(digit: np.ndarray, path: Path, rng: np.random.Generator) -> Path:
