@@ -21,3 +21,9 @@ def real_mnist_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, fl
 
     folder, record = build_once(tmp_path_factory, "real-model", build)
     return folder / "model.pt", record["accuracy"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: under -n auto one worker starts on them while the others take the rest, rather than
+    the run ending on a slow test alone (unit and integration tests keep their order behind them)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
