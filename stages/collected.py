@@ -39,7 +39,8 @@ def main() -> None:
         read_picture(path)  # a stray or edited file stops the stage before DVC versions it
     counts = Counter(label for _, label in pictures)
     per_digit = ", ".join(f"{digit}: {counts[digit]}" for digit in sorted(counts))
-    print(f"collected: {len(pictures)} pictures in {paths.collected_dir.name}/" + (f" ({per_digit})" if counts else ""))
+    noun = "picture" if len(pictures) == 1 else "pictures"
+    print(f"collected: {len(pictures)} {noun} in {paths.collected_dir.name}/" + (f" ({per_digit})" if counts else ""))
 
 
 if __name__ == "__main__":
