@@ -4,7 +4,6 @@ Every port it opens is chosen free, its data lives in a folder of the caller's, 
 `seaweed_server` block whatever happens. `stop()` then `start()` restarts it on the same data and ports.
 """
 
-import ctypes
 import json
 import os
 import shutil
@@ -80,13 +79,6 @@ class S3Server:
             *(f"-filer.localSocket={sockets / 'filer.sock'}", f"-s3.localSocket={sockets / 's3.sock'}"),
         ]
 
-    @staticmethod
-    def _die_with_the_test_process() -> None:
-        """In the child before exec: Linux sends it SIGKILL when the process that started it ends, so a pytest
-        worker killed before its teardown (pytest-xdist stops slow ones at the end of a run) leaves no server."""
-        if sys.platform == "linux":
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-
     def start(self) -> None:
         assert self.process is None, "already running"
         if not self.ports:
@@ -95,12 +87,7 @@ class S3Server:
         (self.directory / "data").mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-                start_new_session=True,
-                preexec_fn=self._die_with_the_test_process,
+                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.directory, start_new_session=True
             )
         self.wait_ready()
 
