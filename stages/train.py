@@ -18,6 +18,7 @@ from digits.distributed.failures import run_worker
 from digits.distributed.sharding import check_batch_divides
 from digits.distributed.world import World, check_processes, local_device, process_group, wait_for_all
 from digits.model.checkpoint import save_checkpoint
+from digits.training.calibrate import calibrate, check_targets
 from digits.training.fit import EpochStats, History, architecture, fit, init_model
 
 
@@ -58,6 +59,7 @@ def main() -> None:
     world = World.from_env()
     check_processes(world, params.processes)
     check_batch_divides(params.batch_size, world.size)
+    check_targets(params)
     device = local_device(resolve_device(params.device, "train.device"), world)
     configure_torch(params.threads, world.local_size)
     collected = load_split(paths.collected_split("train"), allow_empty=True)
@@ -70,7 +72,13 @@ def main() -> None:
     if world.writer:
         unused = () if len(data[2]) else ("collected_share",)  # no collected pictures: the same file as without
         name, args = architecture(params)
-        save_checkpoint(paths.model, model, name, args, data[0].norm, params, history.best_epoch, unused)
+        calibration = calibrate(model, data[1], params, device)
+        print(
+            f"train: temperature {calibration.temperature:.3f}; not a digit below {calibration.not_a_digit_below:.3f}, "
+            f"unsure below {calibration.unsure_below:.4f} (on the validation split)"
+        )
+        norm, epoch = data[0].norm, history.best_epoch
+        save_checkpoint(paths.model, model, name, args, norm, params, epoch, calibration, unused)
         best, where = history.best, paths.model.relative_to(paths.root)
         print(f"train: saved {where} (epoch {best.epoch}, val acc {best.val_acc:.4f}, on {device})")
 

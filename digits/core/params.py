@@ -76,6 +76,10 @@ class TrainParams:
     plain_epochs: int = bounds(ge=0, le=1000)  # last epochs with only max_shift, max_rotation and max_scale
     ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
     collected_share: float = bounds(ge=0, lt=1)  # share of each batch drawn from the collected training pictures
+    outlier_share: float = bounds(ge=0, le=1)  # synthetic non-digits added to each batch, per batch_size
+    outlier_weight: float = bounds(ge=0, le=10)  # weight of their loss: cross-entropy to the uniform distribution
+    digit_recall: float = bounds(gt=0, le=1)  # share of validation digits above the not-a-digit threshold
+    answer_coverage: float = bounds(gt=0, le=1)  # share of validation digits answered as sure digits
     seed: int = bounds(ge=0)
     device: Device
     processes: int = bounds(ge=1, le=1024)  # training processes on this machine (torchrun); see digits/distributed

@@ -15,7 +15,9 @@ COLLECTED_SPLITS_DIR = "data/processed_collected"  # train.pt, holdout.pt: the c
 COLLECTED_SPLITS = ("train", "holdout")
 MODEL = "models/model.pt"
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
-TEST_METRICS = "metrics/test.json"  # the headline: accuracy, loss, ECE, macro F1, collected holdout
+TEST_METRICS = "metrics/test.json"  # the headline: accuracy, loss (NLL), ECE, Brier, macro F1, collected holdout
+SELECTIVE_METRICS = "metrics/selective.json"  # test: AURC per score, errors at 99% coverage, the decisions' shares
+RISK_COVERAGE = "metrics/plots/risk_coverage.json"  # {set, coverage, risk} rows of the MNIST test set
 PER_CLASS = "metrics/plots/per_class.json"  # one {digit, precision, recall, f1} row per digit (a plot, not a metric)
 CONFUSION = "metrics/plots/confusion.json"  # one {actual, predicted} row per test image
 CALIBRATION = "metrics/plots/calibration.json"  # reliability diagram: confidence vs accuracy per bin
@@ -23,6 +25,9 @@ ERRORS_IMAGE = "metrics/plots/errors.png"  # the most confidently wrong test dig
 OOD_METRICS = "metrics/ood.json"  # UCI digits: accuracy; robustness suite: mean and worst variant's accuracy
 UCI_PER_CLASS = "metrics/plots/uci_per_class.json"  # one {digit, recall} row per digit of the UCI digits
 ROBUSTNESS_PLOT = "metrics/plots/robustness.json"  # one {variant, accuracy} row per variant
+UCI_RISK_COVERAGE = "metrics/plots/uci_risk_coverage.json"  # {set, coverage, risk} rows of the UCI digits
+NOT_A_DIGIT_PLOT = "metrics/plots/not_a_digit.json"  # one {kind, auroc, fpr_at_95_tpr} row per non-digit kind
+NON_DIGITS_IMAGE = "metrics/plots/non_digits.png"  # examples of each non-digit kind, as the model sees them
 VARIANTS_IMAGE = "metrics/plots/variants.png"  # test digits under each variant of the suite
 
 
@@ -81,6 +86,26 @@ class ProjectPaths:
     @property
     def errors_image(self) -> Path:
         return self.root / ERRORS_IMAGE
+
+    @property
+    def selective_metrics(self) -> Path:
+        return self.root / SELECTIVE_METRICS
+
+    @property
+    def risk_coverage(self) -> Path:
+        return self.root / RISK_COVERAGE
+
+    @property
+    def uci_risk_coverage(self) -> Path:
+        return self.root / UCI_RISK_COVERAGE
+
+    @property
+    def not_a_digit_plot(self) -> Path:
+        return self.root / NOT_A_DIGIT_PLOT
+
+    @property
+    def non_digits_image(self) -> Path:
+        return self.root / NON_DIGITS_IMAGE
 
     @property
     def ood_metrics(self) -> Path:

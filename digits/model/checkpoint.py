@@ -1,8 +1,8 @@
 """Self-describing model files: the weights plus everything needed to rebuild and feed the model.
 
 A checkpoint holds the architecture name and arguments, the input normalization the model was
-trained with, the train params and the selected epoch, so `evaluate` and `predict` need only
-the file. It loads with torch.load(weights_only=True): no code in it ever runs.
+trained with, the train params, the selected epoch and the calibration (the temperature and the
+decision thresholds, digits/model/confidence.py), so `evaluate` and `predict` need only the file. It loads with torch.load(weights_only=True): no code in it ever runs.
 """
 
 from dataclasses import asdict, dataclass
@@ -14,21 +14,32 @@ from torch import nn
 from digits.core.atomic import atomic_file, save_record
 from digits.core.errors import PipelineError
 from digits.data.splits import Normalization, safe_torch_load
+from digits.model.confidence import Calibrated, Calibration
 from digits.model.networks import build_model
 from digits.model.restore import restore_hint
 
-FORMAT = "digits.checkpoint.v1"
-KEYS = {"format", "architecture", "model_args", "normalization", "train_params", "best_epoch", "state_dict"}
+FORMAT = "digits.checkpoint.v2"  # v2: + calibration
+KEYS = {
+    "format",
+    "architecture",
+    "model_args",
+    "normalization",
+    "train_params",
+    "best_epoch",
+    "calibration",
+    "state_dict",
+}
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    model: nn.Module  # in eval mode, on the CPU
+    model: nn.Module  # in eval mode, on the CPU; its logits are calibrated (divided by the temperature)
     architecture: str
     model_args: dict[str, Any]
     norm: Normalization
     train_params: dict[str, Any]
     best_epoch: int
+    calibration: Calibration
 
 
 def save_checkpoint(
@@ -39,6 +50,7 @@ def save_checkpoint(
     norm: Normalization,
     train_params: Any,
     best_epoch: int,
+    calibration: Calibration,
     unused: tuple[str, ...] = (),
 ) -> None:
     """`unused`: train params left out of the record because they had no effect on the weights
@@ -51,6 +63,7 @@ def save_checkpoint(
         "normalization": asdict(norm),
         "train_params": recorded,
         "best_epoch": best_epoch,
+        "calibration": asdict(calibration),
         # contiguous CPU copies, so the file does not depend on the device or memory layout used
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
     }
@@ -64,18 +77,20 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise PipelineError(f"{path}: file not found; {restore_hint(path)}")
     hint = "run `dvc repro` to train one"
     record = safe_torch_load(path, f"model checkpoint ({hint})")
+    if isinstance(record, dict) and record.get("format") == "digits.checkpoint.v1":
+        raise PipelineError(f"{path}: a checkpoint from before calibration (v1); {hint} again")
     if not isinstance(record, dict) or record.get("format") != FORMAT or set(record) != KEYS:
         raise PipelineError(f"{path}: not a model checkpoint of this project ({FORMAT}); {hint}")
     try:
         model = build_model(record["architecture"], record["model_args"])
         model.load_state_dict(record["state_dict"])
         norm = Normalization(**record["normalization"])
+        calibration = Calibration(**record["calibration"])
     except (PipelineError, RuntimeError, TypeError) as err:
         reason = str(err).strip().splitlines()[0][:160]
         raise PipelineError(
             f"{path}: weights do not fit the architecture the file declares: {reason}; {hint}"
         ) from None
-    model.eval()
-    return Checkpoint(
-        model, record["architecture"], record["model_args"], norm, record["train_params"], record["best_epoch"]
-    )
+    model = Calibrated(model, calibration.temperature).eval()
+    args = record["architecture"], record["model_args"], norm, record["train_params"], record["best_epoch"]
+    return Checkpoint(model, *args, calibration)

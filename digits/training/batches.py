@@ -5,6 +5,9 @@ pictures would vanish among 55,000.
 All draws come from the one seeded CPU generator, so every device and every rank sees the same
 global batches. With no collected pictures (or a share of 0) nothing extra is drawn: the batches,
 and so the trained weights, are exactly those of MNIST alone.
+
+Outlier exposure adds synthetic non-digits (digits/training/outliers.py) beside each batch: they
+carry no label, so they stay a pool of their own, drawn from after the batch.
 """
 
 from collections.abc import Iterator
@@ -21,6 +24,8 @@ class TrainingSet:
     labels: torch.Tensor  # (N + M,) int64
     mnist: int  # N
     collected_per_batch: int  # of each batch's images, how many are collected pictures (0: none)
+    outliers: torch.Tensor = torch.empty(0, 1, 28, 28)  # (K, 1, 28, 28) float32 normalized non-digits
+    outliers_per_batch: int = 0  # drawn beside each batch (with replacement), not counted in batch_size
 
     def steps(self, batch_size: int) -> int:
         """Full batches per epoch: one pass over MNIST's images (the short last batch is dropped)."""
@@ -50,3 +55,8 @@ def epoch_batches(data: TrainingSet, batch_size: int, generator: torch.Generator
             extra = torch.randint(collected, (data.collected_per_batch,), generator=generator) + data.mnist
             batch = torch.cat([batch, extra])
         yield batch
+
+
+def outlier_batch(data: TrainingSet, generator: torch.Generator) -> torch.Tensor:
+    """(outliers_per_batch,) indices into data.outliers, drawn after the step's batch and its augmentation."""
+    return torch.randint(len(data.outliers), (data.outliers_per_batch,), generator=generator)

@@ -21,7 +21,7 @@ from digits.distributed.world import World
 from digits.evaluation.metrics import logits_loss_and_accuracy
 from digits.model.networks import predict_logits
 from digits.training.augment import Augmentation
-from digits.training.batches import TrainingSet, epoch_batches
+from digits.training.batches import TrainingSet, epoch_batches, outlier_batch
 from digits.training.progress import heartbeat
 
 
@@ -54,6 +54,23 @@ def member_targets(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return labels if logits.dim() == 2 else labels[:, None].expand(-1, logits.shape[-1])
 
 
+def uniform_cross_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Outlier exposure's loss: the mean cross-entropy from (k, 10) logits to the uniform distribution,
+    smallest when every class gets the same logit (Hendrycks et al., ICLR 2019)."""
+    return (torch.logsumexp(logits, dim=1) - logits.mean(dim=1)).mean()
+
+
+def with_outliers(x: torch.Tensor, data: TrainingSet, trainer: Trainer) -> torch.Tensor:
+    """The rank's images, then its share of the step's outliers (augmented like the digits): (b + k, 1, 28, 28)."""
+    if not data.outliers_per_batch:
+        return x
+    picked = outlier_batch(data, trainer.generator)  # the same draws on every rank
+    draws = trainer.augmentation.draw(len(picked), trainer.generator)
+    part = share(len(picked), trainer.world.rank, trainer.world.size)
+    outliers = trainer.augmentation.apply(data.outliers[picked[part].to(x.device)], draws[:, part])
+    return torch.cat([x, outliers.contiguous(memory_format=torch.channels_last)])
+
+
 def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float, float]:
     """One pass over shuffled full batches (the short last one is dropped);
     (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
@@ -67,10 +84,14 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
     for done, batch in enumerate(bar, 1):
         draws = trainer.augmentation.draw(size, trainer.generator)
         x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
+        x = with_outliers(x, data, trainer)
         with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
-            logits = trainer.model(x)  # (b, 10), or (b, 10, members) from an ensemble
+            both = trainer.model(x)  # (b + k, 10), or (b + k, 10, members) from an ensemble: one BatchNorm batch
+            logits, outlier_logits = both[: len(y)], both[len(y) :]
             y = member_targets(logits, y)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
+            if len(outlier_logits):
+                loss = loss + params.outlier_weight * uniform_cross_entropy(outlier_logits.float())
         trainer.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         trainer.optimizer.step()

@@ -17,13 +17,16 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from digits.core.params import TrainParams
 from digits.core.runtime import train_in_bf16
-from digits.data.splits import Normalization, Split
+from digits.data.splits import Normalization, Split, normalize
 from digits.distributed.ddp import wrap
 from digits.distributed.world import ONE_PROCESS, World
 from digits.model.networks import build_model
 from digits.training.augment import Augmentation
 from digits.training.batches import TrainingSet, training_set
 from digits.training.epoch import Trainer, train_epoch, validate
+from digits.training.outliers import outlier_pixels
+
+OUTLIER_POOL = 8_000  # synthetic non-digits drawn once per fit; each is seen about 8 times in 9 epochs, augmented
 from digits.training.optimization import make_optimizer, make_schedule
 
 
@@ -87,6 +90,15 @@ def augmentation(params: TrainParams, norm: Normalization, epoch: int) -> Augmen
     )
 
 
+def with_outlier_pool(data: TrainingSet, params: TrainParams, norm: Normalization) -> TrainingSet:
+    """The training set plus a pool of synthetic non-digits from `params.seed`, when outlier_share > 0."""
+    if not params.outlier_share:
+        return data
+    pool = normalize(outlier_pixels(OUTLIER_POOL, params.seed).numpy(), norm)  # (K, 1, 28, 28) float32
+    per_batch = max(1, round(params.outlier_share * params.batch_size))
+    return TrainingSet(data.images, data.labels, data.mnist, data.collected_per_batch, pool, per_batch)
+
+
 def fit(
     model: nn.Module,
     train: Split,
@@ -105,9 +117,12 @@ def fit(
     assert params.batch_size % world.size == 0, "batch_size must divide by the world size (check_batch_divides)"
     model.to(device, memory_format=torch.channels_last)  # NHWC convolutions: ~1.8x faster on CPU here
     data = training_set(train, collected, params.collected_share, params.batch_size)
+    data = with_outlier_pool(data, params, train.norm)
     assert data.steps(params.batch_size) >= 1, "batch_size is larger than the training split"
-    images = data.images.to(device, memory_format=torch.channels_last)
-    data = TrainingSet(images, data.labels.to(device), data.mnist, data.collected_per_batch)
+    images, outliers = (t.to(device, memory_format=torch.channels_last) for t in (data.images, data.outliers))
+    data = TrainingSet(
+        images, data.labels.to(device), data.mnist, data.collected_per_batch, outliers, data.outliers_per_batch
+    )
     optimizer = make_optimizer(model, params)
     ema = get_ema_multi_avg_fn(params.ema_decay)
     trainer = Trainer(
