@@ -2,7 +2,8 @@
 
 A checkpoint holds the architecture name and arguments, the input normalization the model was
 trained with, the train params, the selected epoch and the calibration (the temperature and the
-decision thresholds, digits/model/confidence.py), so `evaluate` and `predict` need only the file. It loads with torch.load(weights_only=True): no code in it ever runs.
+decision thresholds, digits/model/confidence.py), so `evaluate` and `predict` need only the file.
+It loads with torch.load(weights_only=True): no code in it ever runs.
 """
 
 from dataclasses import asdict, dataclass

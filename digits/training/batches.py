@@ -11,7 +11,7 @@ carry no label, so they stay a pool of their own, drawn from after the batch.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -24,7 +24,8 @@ class TrainingSet:
     labels: torch.Tensor  # (N + M,) int64
     mnist: int  # N
     collected_per_batch: int  # of each batch's images, how many are collected pictures (0: none)
-    outliers: torch.Tensor = torch.empty(0, 1, 28, 28)  # (K, 1, 28, 28) float32 normalized non-digits
+    # (K, 1, 28, 28) float32: normalized synthetic non-digits (none by default)
+    outliers: torch.Tensor = field(default_factory=lambda: torch.empty(0, 1, 28, 28))
     outliers_per_batch: int = 0  # drawn beside each batch (with replacement), not counted in batch_size
 
     def steps(self, batch_size: int) -> int:

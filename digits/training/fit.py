@@ -24,10 +24,10 @@ from digits.model.networks import build_model
 from digits.training.augment import Augmentation
 from digits.training.batches import TrainingSet, training_set
 from digits.training.epoch import Trainer, train_epoch, validate
+from digits.training.optimization import make_optimizer, make_schedule
 from digits.training.outliers import outlier_pixels
 
 OUTLIER_POOL = 8_000  # synthetic non-digits drawn once per fit; each is seen about 8 times in 9 epochs, augmented
-from digits.training.optimization import make_optimizer, make_schedule
 
 
 @dataclass(frozen=True)
