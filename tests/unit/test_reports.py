@@ -1,4 +1,4 @@
-"""Confusion rows, calibration bins and ECE, the choice of worst errors, the error grid PNG, the summary line."""
+"""Confusion rows, the choice of worst errors, the error grid PNG, the summary line."""
 
 from pathlib import Path
 
@@ -7,29 +7,12 @@ import torch
 
 from digits.data.splits import Normalization
 from digits.evaluation.figures import error_grid, save_png
-from digits.evaluation.reports import calibration, confident_errors, confusion_rows, summary_line, to_pixels
+from digits.evaluation.reports import confident_errors, confusion_rows, summary_line, to_pixels
 
 
 def test_confusion_rows() -> None:
     rows = confusion_rows(torch.tensor([3, 1]), torch.tensor([3, 7]))
     assert rows == [{"actual": 3, "predicted": 3}, {"actual": 7, "predicted": 1}]
-
-
-def test_calibration_bins_and_ece() -> None:
-    # two images at 0.95 confidence (one right), two at 0.55 (both right)
-    probabilities = torch.tensor([[0.95, 0.05], [0.95, 0.05], [0.45, 0.55], [0.45, 0.55]])
-    labels = torch.tensor([0, 1, 1, 1])
-    rows, ece = calibration(probabilities, labels, bins=10)
-    assert rows == [
-        {"bin": 5, "lower": 0.5, "upper": 0.6, "confidence": 0.55, "accuracy": 1.0, "images": 2},
-        {"bin": 9, "lower": 0.9, "upper": 1.0, "confidence": 0.95, "accuracy": 0.5, "images": 2},
-    ]
-    assert ece == pytest.approx(0.5 * 0.45 + 0.5 * 0.45)
-
-
-def test_perfectly_calibrated_has_zero_ece() -> None:
-    probabilities = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    assert calibration(probabilities, torch.tensor([0, 1]), bins=5)[1] == 0.0
 
 
 def test_confident_errors_most_confident_first() -> None:
@@ -56,4 +39,4 @@ def test_error_grid_png_is_deterministic(tmp_path: Path, count: int) -> None:
 
 def test_summary_line() -> None:
     metrics = {"accuracy": 0.9969, "loss": 0.106759, "n_images": 10_000, "ece": 0.093474}
-    assert summary_line(metrics, 31) == "test accuracy 99.69% (31 errors of 10,000), loss 0.1068, ECE 0.0935"
+    assert summary_line(metrics, 31) == "test accuracy 99.69% (31 errors of 10,000), NLL 0.1068, ECE 0.0935"

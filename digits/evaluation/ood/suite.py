@@ -4,11 +4,16 @@ import torch
 from torch import nn
 
 from digits.data.splits import Normalization, Split
+from digits.evaluation.calibration import ece
 from digits.evaluation.metrics import per_class_rows
 from digits.evaluation.ood.uci import UPSCALINGS, uci_inputs
 from digits.evaluation.ood.variants import VARIANTS, make_variant
 from digits.evaluation.reports import to_pixels
+from digits.evaluation.selective import curve_rows, risk_at_coverage, selective_metrics
+from digits.model.confidence import sureness
 from digits.model.networks import predict_logits
+
+UCI_COVERAGE = 0.9  # the UCI digits' error is also reported among the surest 90% of them
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
@@ -16,19 +21,28 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def uci_metrics(
-    model: nn.Module, norm: Normalization, batch_size: int, device: torch.device
-) -> tuple[dict[str, object], list[dict[str, object]]]:
+    model: nn.Module, norm: Normalization, batch_size: int, device: torch.device, bins: int
+) -> tuple[dict[str, object], list[dict[str, object]], list[dict[str, object]]]:
     """The 1,797 UCI digits, upscaled the first way in UPSCALINGS: (metrics, one {digit, recall} row per
-    digit). The metrics hold the accuracy, and the accuracy under each other upscaling beside it."""
+    digit, the risk-coverage curve). The metrics hold the accuracy, the accuracy under each other upscaling,
+    the ECE (`bins` equal-width bins), the AURC and the error among the surest UCI_COVERAGE of them."""
     reported, *others = UPSCALINGS
     images, labels = uci_inputs(norm, reported)
-    logits = predict_logits(model, images, batch_size, device)  # (1797, 10)
+    logits = predict_logits(model, images, batch_size, device)  # (1797, 10), calibrated
     recall = [{"digit": row["digit"], "recall": row["recall"]} for row in per_class_rows(logits, labels)]
     other_accuracy = {
         name: accuracy(predict_logits(model, uci_inputs(norm, name)[0], batch_size, device), labels) for name in others
     }
-    metrics = {"accuracy": accuracy(logits, labels), "n_images": len(labels), "upscaling": reported}
-    return {**metrics, "other_upscalings": other_accuracy}, recall
+    correct = logits.argmax(1) == labels
+    metrics = {
+        "accuracy": accuracy(logits, labels),
+        "n_images": len(labels),
+        "upscaling": reported,
+        "ece": round(ece(logits, labels, bins), 6),
+        "aurc": selective_metrics(sureness(logits), correct)["aurc"],
+        "error_at_90pct_coverage": round(risk_at_coverage(sureness(logits), correct, UCI_COVERAGE), 6),
+    }
+    return {**metrics, "other_upscalings": other_accuracy}, recall, curve_rows(sureness(logits), correct, "UCI digits")
 
 
 def variant_inputs(test: Split, name: str, seed: int) -> torch.Tensor:
