@@ -24,11 +24,16 @@ from collections.abc import Iterator
 from typing import Any
 
 SEEDS = range(5)
-# (column, metrics file, key path): what each seed reports
+# (column, metrics file, key path, format): what each seed reports
 FIGURES = [
-    ("MNIST test", "metrics/test.json", ("accuracy",)),
-    ("UCI digits", "metrics/ood.json", ("uci", "accuracy")),
-    ("robustness mean", "metrics/ood.json", ("robustness", "mean_accuracy")),
+    ("MNIST test", "metrics/test.json", ("accuracy",), "{:.2%}"),
+    ("UCI digits", "metrics/ood.json", ("uci", "accuracy"), "{:.2%}"),
+    ("robustness mean", "metrics/ood.json", ("robustness", "mean_accuracy"), "{:.2%}"),
+    ("test ECE", "metrics/test.json", ("ece",), "{:.4f}"),
+    ("errors @99% pic", "metrics/ood.json", ("mnist_as_pictures", "errors_at_99pct"), "{:.1f}"),
+    ("errors @99.5% pic", "metrics/ood.json", ("mnist_as_pictures", "errors_at_99_5pct"), "{:.1f}"),
+    ("UCI err @90%", "metrics/ood.json", ("uci", "error_at_90pct_coverage"), "{:.2%}"),
+    ("non-digit AUROC", "metrics/ood.json", ("not_a_digit", "worst_auroc"), "{:.4f}"),
 ]
 
 
@@ -124,13 +129,18 @@ def summarize(seeds: range, rev: str, prefix: str) -> None:
     missing = [f"{prefix}-{seed}" for seed in seeds if f"{prefix}-{seed}" not in found]
     if missing:
         sys.exit(f"seeds: no finished experiment named {', '.join(missing)}; run `python scripts/seeds.py` first")
-    rows = {seed: [figure(found[f"{prefix}-{seed}"], path, keys) for _, path, keys in FIGURES] for seed in seeds}
-    print(f"{'seed':>6}" + "".join(f"{name:>18}" for name, _, _ in FIGURES))
+    rows = {seed: [figure(found[f"{prefix}-{seed}"], path, keys) for _, path, keys, _ in FIGURES] for seed in seeds}
+    formats = [fmt for *_, fmt in FIGURES]
+
+    def line(label: object, values: list[float]) -> str:
+        return f"{label:>6}" + "".join(f"{fmt.format(v):>18}" for fmt, v in zip(formats, values, strict=True))
+
+    print(f"{'seed':>6}" + "".join(f"{name:>18}" for name, *_ in FIGURES))
     for seed, values in rows.items():
-        print(f"{seed:>6}" + "".join(f"{v:>17.2%} " for v in values))
+        print(line(seed, values))
     columns = list(zip(*rows.values(), strict=True))
-    print(f"{'mean':>6}" + "".join(f"{statistics.mean(c):>17.2%} " for c in columns))
-    print(f"{'sd':>6}" + "".join(f"{statistics.stdev(c):>17.2%} " for c in columns))
+    print(line("mean", [statistics.mean(c) for c in columns]))
+    print(line("sd", [statistics.stdev(c) for c in columns]))
 
 
 def main() -> None:
