@@ -57,14 +57,16 @@ def smooth_field(shape: tuple[int, int], grid: int, rng: np.random.Generator) ->
 
 
 def sample(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Bilinear samples of `mask` at fractional (rows, cols) (each (H, W)); 0 outside the mask."""
-    padded = np.pad(mask, 1)  # a ring of zeros, so points just outside fade to no ink
-    r, c = np.clip(rows + 1, 0, mask.shape[0] + 0.999), np.clip(cols + 1, 0, mask.shape[1] + 0.999)
-    r0, c0 = r.astype(np.intp), c.astype(np.intp)
-    fr, fc = r - r0, c - c0
-    top = padded[r0, c0] * (1 - fc) + padded[r0, c0 + 1] * fc
-    bottom = padded[r0 + 1, c0] * (1 - fc) + padded[r0 + 1, c0 + 1] * fc
-    return (top * (1 - fr) + bottom * fr).astype(np.float32)
+    """Bilinear samples of `mask` at fractional (rows, cols) (each (H, W) float32); 0 outside the mask."""
+    padded = np.pad(mask, 1).ravel()  # a ring of zeros, so points just outside fade to no ink
+    stride = mask.shape[1] + 2
+    r = np.clip(rows + 1, 0, mask.shape[0] + 0.999, dtype=np.float32)
+    c = np.clip(cols + 1, 0, mask.shape[1] + 0.999, dtype=np.float32)
+    fr, fc = r - np.floor(r), c - np.floor(c)  # float32 fractions
+    at = r.astype(np.intp) * stride + c.astype(np.intp)  # flat index of the upper-left neighbour
+    top = padded[at] + (padded[at + 1] - padded[at]) * fc
+    bottom = padded[at + stride] + (padded[at + stride + 1] - padded[at + stride]) * fc
+    return top + (bottom - top) * fr
 
 
 def handwrite(
@@ -75,11 +77,11 @@ def handwrite(
     height, width = mask.shape
     angle = np.deg2rad(rng.uniform(-degrees, degrees))
     slant = rng.uniform(-shear, shear)
-    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
-    y, x = rows - (height - 1) / 2, cols - (width - 1) / 2
-    cos, sin = np.cos(angle), np.sin(angle)
-    src_y, src_x = cos * y - sin * x, sin * y + cos * x + slant * y  # output pixel -> source pixel
-    spread = wobble * max(height, width)
+    y = np.arange(height, dtype=np.float32)[:, None] - (height - 1) / 2  # (H, 1) px from the centre
+    x = np.arange(width, dtype=np.float32)[None, :] - (width - 1) / 2  # (1, W)
+    cos, sin = np.float32(np.cos(angle)), np.float32(np.sin(angle))
+    src_y, src_x = cos * y - sin * x, sin * y + cos * x + np.float32(slant) * y  # output pixel -> source pixel, (H, W)
+    spread = np.float32(wobble * max(height, width))
     src_y += spread * smooth_field(mask.shape, CONTROL, rng)
     src_x += spread * smooth_field(mask.shape, CONTROL, rng)
     return sample(mask, src_y + (height - 1) / 2, src_x + (width - 1) / 2)
@@ -112,7 +114,7 @@ def on_paper(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ink of 0..80 where the mask is 1, mixed in proportion between."""
     level = rng.uniform(190, 250)
     shading = rng.uniform(0, 8) * smooth_field(mask.shape, 2, rng)  # uneven light across the sheet
-    paper = level + shading + rng.normal(0, rng.uniform(0, 3), mask.shape)
+    paper = level + shading + rng.uniform(0, 3) * rng.standard_normal(mask.shape, dtype=np.float32)
     ink = rng.uniform(0, 80)
     return np.clip(np.rint(paper + (ink - paper) * mask), 0, 255).astype(np.uint8)
 
@@ -133,3 +135,13 @@ def inked_share(picture: np.ndarray, contrast: float = 64.0) -> float:
     (the background, as digits/data/imageprep.py finds it)."""
     ring = np.concatenate([picture[0], picture[-1], picture[:, 0], picture[:, -1]])
     return float(np.mean(np.abs(picture.astype(np.float32) - np.median(ring)) >= contrast))
+
+
+def lively_crop(photos: list[np.ndarray], side: int, rng: np.random.Generator, tries: int = 20) -> np.ndarray:
+    """A crop of one of `photos` with some contrast (a standard deviation of 20 levels) and some background (at
+    most 0.6 of it inked_share): flat sky, a plain wall or the inside of a silhouette is redrawn, `tries` times."""
+    for _ in range(tries):
+        window = crop(photos[int(rng.integers(len(photos)))], side, rng)
+        if window.std() >= 20.0 and inked_share(window) <= 0.6:
+            break
+    return window

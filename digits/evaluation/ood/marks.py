@@ -7,6 +7,7 @@ from PIL import Image
 from digits.data import drawing
 
 SIDES = (64, 113)  # picture sides in px, drawn from [64, 113)
+MIN_TURNING = 6 * np.pi  # radians: three full turns in all, so that a scribble is a tangle
 
 
 def side_of(rng: np.random.Generator) -> int:
@@ -31,9 +32,21 @@ def walk(side: int, rng: np.random.Generator) -> np.ndarray:
     return low + np.where(folded > high - low, period - folded, folded)
 
 
+def turning(points: np.ndarray) -> float:
+    """The total angle in radians an (n, 2) path turns through, either way."""
+    steps = np.diff(points, axis=0)
+    heading = np.arctan2(steps[:, 1], steps[:, 0])
+    return float(np.abs(np.angle(np.exp(1j * np.diff(heading)))).sum())
+
+
 def scribble(rng: np.random.Generator) -> np.ndarray:
+    """1-3 random walks, redrawn (up to 10 times) until they turn through MIN_TURNING: the simplest walks,
+    a tenth of them, are a hook, a loop or an S, which pass for a 7, a 0, a 6 or a 5."""
     side = side_of(rng)
-    strokes = [walk(side, rng) for _ in range(int(rng.integers(1, 4)))]
+    for _ in range(10):
+        strokes = [walk(side, rng) for _ in range(int(rng.integers(1, 4)))]
+        if sum(map(turning, strokes)) >= MIN_TURNING:
+            break
     width = int(rng.integers(2, max(3, side // 18)))
     return drawing.on_paper(drawing.pen((side, side), strokes, width), rng)
 
