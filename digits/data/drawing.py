@@ -130,18 +130,32 @@ def crop(
     return np.asarray(window.resize((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0), dtype=np.uint8)
 
 
-def inked_share(picture: np.ndarray, contrast: float = 64.0) -> float:
-    """The share of a (H, W) picture's pixels `contrast` levels or more away from its border's median
-    (the background, as digits/data/imageprep.py finds it)."""
+def ink(picture: np.ndarray, contrast: float = 64.0) -> np.ndarray:
+    """(H, W) bool: the pixels `contrast` levels or more away from the median of the picture's border (the
+    background, as digits/data/imageprep.py finds it)."""
     ring = np.concatenate([picture[0], picture[-1], picture[:, 0], picture[:, -1]])
-    return float(np.mean(np.abs(picture.astype(np.float32) - np.median(ring)) >= contrast))
+    return np.abs(picture.astype(np.float32) - np.median(ring)) >= contrast
+
+
+def roundness(inked: np.ndarray) -> float:
+    """How far (H, W) bool ink spreads across its main direction: the standard deviation of its pixels'
+    positions along the minor axis over that along the major one; 0 for a line, 1 for a disc."""
+    rows, cols = np.nonzero(inked)
+    if len(rows) < 3:
+        return 0.0
+    minor, major = np.sqrt(np.clip(np.linalg.eigvalsh(np.cov(rows, cols)), 0, None))
+    return float(minor / max(major, 1e-6))
 
 
 def lively_crop(photos: list[np.ndarray], side: int, rng: np.random.Generator, tries: int = 20) -> np.ndarray:
-    """A crop of one of `photos` with some contrast (a standard deviation of 20 levels) and some background (at
-    most 0.6 of it inked_share): flat sky, a plain wall or the inside of a silhouette is redrawn, `tries` times."""
+    """A crop of one of `photos` with some contrast (a standard deviation of 20 levels), some background (at most
+    0.6 of it ink) and ink that is not one line (a roundness of 0.3): flat sky, a plain wall, the inside of a
+    silhouette or a lone edge (a 1) is redrawn, up to `tries` times, from the same photo (so that each photo
+    has its share, not only the busy ones)."""
+    photo = photos[int(rng.integers(len(photos)))]
     for _ in range(tries):
-        window = crop(photos[int(rng.integers(len(photos)))], side, rng)
-        if window.std() >= 20.0 and inked_share(window) <= 0.6:
+        window = crop(photo, side, rng)
+        inked = ink(window)
+        if window.std() >= 20.0 and inked.mean() <= 0.6 and roundness(inked) >= 0.3:
             break
     return window

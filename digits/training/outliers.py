@@ -6,7 +6,7 @@ measures), so that the measure stays out of distribution; the two share only the
 digits/data/drawing.py and the letters that do not look like digits:
 
 - letters: the letters of LETTERS and the SYMBOLS in TRAIN_FONTS, Pillow's own fonts (Aileron, scalable,
-  in four weights by stroking, and the bitmap default font blown up), against matplotlib's DejaVu, STIX
+  in three weights by stroking, and the bitmap default font blown up), against matplotlib's DejaVu, STIX
   and Computer Modern fonts for evaluation;
 - strokes: 3-5 random cubic Bezier curves, elliptic arcs and zigzags, against the evaluation's scribbles
   (a random walk of the pen with momentum);
@@ -62,7 +62,7 @@ def letter(rng: np.random.Generator, side: int) -> np.ndarray:
     chars = LETTERS + SYMBOLS
     bitmap = rng.random() < 0.3
     text = chars[int(rng.integers(len(chars)))]
-    mask = drawing.glyphs(text, font(bitmap), bold=0 if bitmap else int(rng.integers(0, 4)))
+    mask = drawing.glyphs(text, font(bitmap), bold=0 if bitmap else int(rng.integers(0, 3)))  # 3 px fills an e: a 0
     if bitmap:  # 11 px high: blown up to square pixels first, as a dot-matrix printer or a screen shows it
         mask = np.kron(mask, np.ones((4, 4), np.float32))
     mask = drawing.place(mask, side, rng.uniform(0.45, 0.7) * side, rng)

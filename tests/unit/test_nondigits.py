@@ -70,5 +70,7 @@ def test_fonts_and_photos_ship_with_the_libraries() -> None:
 def test_two_digits_needs_digits_and_kinds_are_checked() -> None:
     with pytest.raises(ValueError, match="digits"):
         nondigit_pictures("two_digits", 1, seed=0)
+    with pytest.raises(ValueError, match="digits"):  # normalized floats, not MNIST's bytes
+        nondigit_pictures("two_digits", 1, seed=0, digits=fake_mnist() / 255.0)
     with pytest.raises(ValueError, match="unknown kind"):
         nondigit_pictures("fish", 1, seed=0)

@@ -98,12 +98,14 @@ DRAWERS: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
 
 def nondigit_pictures(kind: str, count: int, seed: int, digits: np.ndarray | None = None) -> list[np.ndarray]:
     """`count` pictures of `kind` ((H, W) uint8, dark on light), the same for a seed whatever other kinds are
-    drawn. two_digits needs `digits`: (N, 28, 28) uint8 MNIST digits, white on black (e.g. the test set)."""
+    drawn. two_digits needs `digits`: (N, 28, 28) uint8 MNIST digits, white on black, as in MNIST's files (the
+    test set's, for an evaluation; a float tensor normalized for the model must be turned back first)."""
     rng = drawing.generator(seed, "evaluation", kind)
     if kind == "two_digits":
-        if digits is None:
+        pixels = None if digits is None else np.asarray(digits)  # a torch uint8 tensor will do
+        if pixels is None or pixels.dtype != np.uint8 or pixels.shape[1:] != (MNIST_SIDE, MNIST_SIDE):
             raise ValueError("two_digits draws from MNIST digits: pass digits, (N, 28, 28) uint8")
-        return [two_digits(digits, rng) for _ in range(count)]
+        return [two_digits(pixels, rng) for _ in range(count)]
     if kind not in DRAWERS:
         raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
     return [DRAWERS[kind](rng) for _ in range(count)]
