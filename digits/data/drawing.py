@@ -5,6 +5,7 @@ Pure functions on numpy arrays and Pillow images; every random number comes from
 pictures are (H, W) uint8 luminance 0..255 (paper light, ink dark), what digits/data/imageprep.py reads.
 """
 
+import string
 import zlib
 from functools import lru_cache
 
@@ -12,6 +13,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+# Letters read as a digit once fitted in MNIST's box: O o/0, I l i/1 (a stem; i's dot is faint at 20 px),
+# S s/5, Z z/2, B/8, b G/6, g q/9. Neither family of non-digits trains on them; the ood stage reports them apart.
+TWIN_LETTERS = "BGIOSZbgiloqsz"
+LETTERS = "".join(c for c in string.ascii_letters if c not in TWIN_LETTERS)
 CONTROL = 4  # the elastic wobble: a CONTROL x CONTROL grid of random offsets per axis, interpolated bicubically
 
 

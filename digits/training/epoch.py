@@ -89,7 +89,8 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
             both = trainer.model(x)  # (b + k, 10), or (b + k, 10, members) from an ensemble: one BatchNorm batch
             logits, outlier_logits = both[: len(y)], both[len(y) :]
             y = member_targets(logits, y)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
+            smoothed = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
+            loss = smoothed  # + outlier exposure's term, which the logged losses leave out: they are the digits'
             if len(outlier_logits):
                 loss = loss + params.outlier_weight * uniform_cross_entropy(outlier_logits.float())
         trainer.optimizer.zero_grad(set_to_none=True)
@@ -100,7 +101,7 @@ def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: 
             trainer.averaged.update_parameters(trainer.model)
         with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
             totals[0] += F.cross_entropy(logits.float(), y) * len(y)
-            totals[1] += loss.detach() * len(y)
+            totals[1] += smoothed.detach() * len(y)
             totals[2] += (logits.argmax(1) == y).sum() / (y.numel() / len(y))  # an ensemble's: its members' mean
         beat.tick(done)
     plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())

@@ -31,9 +31,9 @@ from PIL import Image, ImageFont
 from sklearn.datasets import load_sample_images
 
 from digits.data import drawing
+from digits.data.drawing import LETTERS
 from digits.data.imageprep import mnistify
 from digits.data.pictures import BadImageError
-from digits.evaluation.ood.nondigits import LETTERS
 from digits.training import shapes
 
 TRAIN_KINDS = ("letters", "strokes", "shapes", "photos", "smooth_noise")

@@ -18,7 +18,6 @@ Each picture is (H, W) uint8, dark ink on light paper as a user would supply it,
 model sees through the user's picture path, `mnistify`; the pictures it refuses are dropped and counted.
 """
 
-import string
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ import skimage.data
 from PIL import Image
 
 from digits.data import drawing
+from digits.data.drawing import LETTERS, TWIN_LETTERS
 from digits.data.imageprep import mnistify
 from digits.data.pictures import BadImageError
 from digits.evaluation.ood import marks
@@ -42,10 +42,6 @@ EVAL_FONTS = (  # file names in FONT_DIR; not cmex10, cmsy10, cmmi10 (symbols) n
     *("STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf", "STIXGeneralBolIta.ttf"),
     *("cmr10.ttf", "cmss10.ttf", "cmtt10.ttf", "cmb10.ttf", "cmti10.ttf"),
 )
-# Letters read as a digit once fitted in MNIST's box: O o/0, I l i/1 (a stem; i's dot is faint at 20 px),
-# S s/5, Z z/2, B/8, b G/6, g q/9.
-TWIN_LETTERS = "BGIOSZbgiloqsz"
-LETTERS = "".join(c for c in string.ascii_letters if c not in TWIN_LETTERS)
 # Not horse, a binary silhouette whose crops are solid bands and wedges (a leg is a bold 1), nor brick, whose crops
 # are mostly one or two lines of mortar (| or T: a 1)
 EVAL_PHOTOS = ("camera", "coins", "moon", "clock", "text", "page", "grass", "gravel")
