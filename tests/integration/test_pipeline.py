@@ -4,7 +4,10 @@ import json
 
 import pytest
 
+from digits.evaluation.ood.nondigits import KINDS
 from digits.evaluation.ood.variants import VARIANTS
+from digits.model.checkpoint import load_checkpoint
+from digits.model.confidence import DECISIONS
 from tests.integration.conftest import PAYLOADS
 from tests.integration.pipeline_repo import PipelineRepo, Run
 from tests.support import MNIST_FILES, MirrorServer
@@ -25,6 +28,11 @@ OUTPUTS = [
     "metrics/plots/uci_per_class.json",
     "metrics/plots/robustness.json",
     "metrics/plots/variants.png",
+    "metrics/selective.json",
+    "metrics/plots/risk_coverage.json",
+    "metrics/plots/uci_risk_coverage.json",
+    "metrics/plots/not_a_digit.json",
+    "metrics/plots/non_digits.png",
 ]
 
 
@@ -62,6 +70,32 @@ def test_ood_stage_reports_uci_digits_and_every_variant(baseline: tuple[Pipeline
     }
     shown = json.loads(repo.run("dvc", "metrics", "show", "--json", check=True).output)
     assert "metrics/ood.json" in json.dumps(shown)  # a top-level metric: `dvc metrics diff` and `exp show` see it
+
+
+def test_the_stages_measure_calibration_selective_answers_and_non_digits(baseline: tuple[PipelineRepo, Run]) -> None:
+    """train stores a temperature and thresholds; evaluate reports ECE, Brier, risk-coverage and the decisions;
+    ood the UCI digits' ECE and error at 90% coverage, MNIST test as pictures and every kind of non-digit."""
+    repo, _ = baseline
+    calibration = load_checkpoint(repo.path / "models/model.pt").calibration
+    assert calibration.temperature > 0 and 0 < calibration.unsure_below < 1
+    test = json.loads((repo.path / "metrics/test.json").read_text())
+    assert 0 <= test["ece"] <= 1 and 0 <= test["brier"] <= 2
+    selective = json.loads((repo.path / "metrics/selective.json").read_text())["test"]
+    assert set(selective["aurc_by_score"]) == {"msp", "max_logit", "margin", "energy"}
+    assert 0 <= selective["errors_at_99pct"] <= selective["errors_at_99_5pct"] <= 200
+    decisions = selective["decisions"]
+    assert sum(decisions[name] for name in DECISIONS) == pytest.approx(1, abs=1e-5)
+    ood = json.loads((repo.path / "metrics/ood.json").read_text())
+    assert 0 <= ood["uci"]["ece"] <= 1 and 0 <= ood["uci"]["error_at_90pct_coverage"] <= 1
+    assert 0 <= ood["mnist_as_pictures"]["accuracy"] <= 1
+    not_a_digit = ood["not_a_digit"]
+    assert all(0 <= not_a_digit[kind]["auroc"] <= 1 for kind in KINDS)
+    assert not_a_digit["worst_auroc"] == min(not_a_digit[k]["auroc"] for k in KINDS if k != "letter_twins")
+    rows = json.loads((repo.path / "metrics/plots/not_a_digit.json").read_text())
+    assert [row["kind"] for row in rows] == list(KINDS)
+    for curve in ("risk_coverage", "uci_risk_coverage"):
+        points = json.loads((repo.path / f"metrics/plots/{curve}.json").read_text())
+        assert points[-1]["coverage"] == 1.0 and all(0 <= p["risk"] <= 1 for p in points)
 
 
 def test_metrics_files_hold_the_headline_and_the_plot_files_the_rest(baseline: tuple[PipelineRepo, Run]) -> None:
