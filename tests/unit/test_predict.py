@@ -69,7 +69,7 @@ def test_top_k_and_json(tmp_path: Path, model_file: Path, capsys: pytest.Capture
     code, out, _ = run(capsys, "predict", "--model", str(model_file), "--json", "--top-k", "10", str(image))
     assert code == 0
     (record,) = [json.loads(line) for line in out.splitlines()]
-    assert set(record) == {"path", "digit", "probability", "top"}
+    assert set(record) == {"path", "decision", "digit", "probability", "top"} and record["decision"] == "digit"
     assert record["path"] == str(image)
     probs = [entry["probability"] for entry in record["top"]]
     assert sorted(entry["digit"] for entry in record["top"]) == list(range(10))
