@@ -8,6 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from digits.cli import main
+from digits.model.confidence import DECISIONS
 from tests.decisive_model import decision_pictures, decisive_model, write_pictures
 from tests.serve_support import blank_png
 from tests.unit.test_serve_api import client_for
@@ -57,3 +58,9 @@ def test_every_decision_is_counted_from_zero_once_serving(model_file: Path) -> N
     with client_for(model_file) as client:
         metrics = client.get("/metrics").text  # no answer yet in this app: each series is there all the same
     assert all(f'digits_answers_total{{decision="{d}"}}' in metrics for d in ("digit", "unsure", "not_a_digit"))
+
+
+def test_the_api_docs_name_the_decisions(model_file: Path) -> None:
+    with client_for(model_file) as client:
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["Prediction"]
+    assert schema["properties"]["decision"]["enum"] == list(DECISIONS)  # the app's Literal is confidence's tuple
