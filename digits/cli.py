@@ -93,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model file (default: %(default)s)")
     predict.add_argument(
-        "--top-k", type=top_k, default=1, metavar="N", help="show the N most likely digits (1-10, default 1)"
+        "--top-k",
+        type=top_k,
+        default=1,
+        metavar="N",
+        help="show the N most likely digits of an answer (1-10, default 1); not a digit names none",
     )
     predict.add_argument("--json", action="store_true", help="one JSON object per image and line (JSON Lines)")
     predict.set_defaults(handler=predict_images)

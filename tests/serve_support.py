@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from digits.core.params import load_params
 from digits.data.splits import Normalization
 from digits.model.checkpoint import save_checkpoint
+from digits.model.confidence import UNCALIBRATED
 from digits.model.networks import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +20,8 @@ SMALL_CNN = {"channels": [8, 16, 16, 16]}
 
 
 def small_model(path: Path) -> Path:
-    """An untrained small CNN (BatchNorm, convolutions: the real code path), saved as a checkpoint."""
+    """An untrained small CNN (BatchNorm, convolutions: the real code path), saved as a checkpoint; uncalibrated,
+    so that every answer is a digit (tests/decisive_model.py makes the other decisions)."""
     torch.manual_seed(0)
     model = build_model("cnn", SMALL_CNN)
     with torch.no_grad():  # BatchNorm statistics far from the defaults, so the outputs differ per image
@@ -28,7 +30,7 @@ def small_model(path: Path) -> Path:
                 module.running_mean.uniform_(-0.5, 0.5)
                 module.running_var.uniform_(0.5, 2.0)
     params = load_params(ROOT / "params.yaml", "train")
-    save_checkpoint(path, model, "cnn", SMALL_CNN, Normalization(0.1307, 0.3081), params, 1)
+    save_checkpoint(path, model, "cnn", SMALL_CNN, Normalization(0.1307, 0.3081), params, 1, UNCALIBRATED)
     return path
 
 

@@ -4,6 +4,7 @@ Kept out of checkpoint.py, which the train and evaluate stages depend on in dvc.
 """
 
 import hashlib
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,15 @@ def describe(checkpoint: Checkpoint, path: Path) -> dict[str, Any]:
         "parameters": count_parameters(checkpoint.model),
         "normalization": asdict(checkpoint.norm),
         "best_epoch": checkpoint.best_epoch,
+        "calibration": calibration(checkpoint),
         "train_params": checkpoint.train_params,
     }
+
+
+def calibration(checkpoint: Checkpoint) -> dict[str, float | str]:
+    """The temperature and the decision thresholds; an infinite one (a model that never says "not a digit")
+    as the string "-inf" or "inf", since JSON has no infinity."""
+    return {k: v if math.isfinite(v) else str(v) for k, v in asdict(checkpoint.calibration).items()}
 
 
 def file_md5(path: Path) -> str:

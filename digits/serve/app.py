@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from digits.data.collection import Collection
 from digits.data.imageprep import model_view, to_model_input
 from digits.model.checkpoint import Checkpoint
-from digits.prediction.predict import probabilities
+from digits.model.confidence import decide
+from digits.prediction.predict import calibrated_logits
 from digits.serve.batching import MicroBatcher
 from digits.serve.collect import install_collect
 from digits.serve.decoding import Decoder
@@ -28,7 +29,7 @@ from digits.serve.drain import Drain
 from digits.serve.errors import ApiError, install_error_handlers
 from digits.serve.limits import BodyLimit
 from digits.serve.logs import RequestLog
-from digits.serve.metrics import BATCH_IMAGES, MODEL, install_metrics
+from digits.serve.metrics import BATCH_IMAGES, MODEL, answered, count_answers_from_zero, install_metrics
 from digits.serve.settings import Settings
 from digits.serve.upload import OPENAPI_BODY, image_bytes
 
@@ -38,9 +39,10 @@ PAGE_ASSETS = {"style.css": "text/css", "collect.js": SCRIPT, "app.js": SCRIPT} 
 
 
 class Prediction(BaseModel):
-    digit: int
+    digit: int  # the likeliest digit, whatever the decision
     probability: float
     probabilities: list[float]  # for the digits 0..9
+    decision: Literal["digit", "unsure", "not_a_digit"]  # confidence.DECISIONS, from the checkpoint's thresholds
     image: str | None = None  # with ?with_image=true: the 28x28 input the model saw, as a PNG data URL
 
 
@@ -70,8 +72,9 @@ def create_app(
     decoder = Decoder()
 
     def classify(images: torch.Tensor) -> torch.Tensor:
+        """(n, 1, 28, 28) -> (n, 10) calibrated logits: the decision needs them, not only the probabilities."""
         BATCH_IMAGES.observe(len(images))
-        return probabilities(checkpoint.model, images)
+        return calibrated_logits(checkpoint.model, images)
 
     batcher = MicroBatcher(classify, settings.max_batch)
 
@@ -79,6 +82,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # in each worker, after the fork: prometheus-client starts a forked process's values afresh
         MODEL.labels(info.get("md5", ""), checkpoint.architecture).set(1)
+        count_answers_from_zero()
         batcher.start()
         yield
         await batcher.stop()
@@ -111,8 +115,15 @@ def create_app(
     async def predict(request: Request, with_image: bool = False) -> JSONResponse:
         """Classify one image: the body itself (Content-Type image/...), or the form field `file`."""
         pixels, image = await decoder(prepare, await image_bytes(request))
-        probs = await batcher(image)  # (10,)
-        answer = {"digit": int(probs.argmax()), "probability": float(probs.max()), "probabilities": probs.tolist()}
+        logits = await batcher(image)  # (10,)
+        probs, [decision] = logits.softmax(0), decide(logits[None], checkpoint.calibration)
+        answered(decision)
+        answer = {
+            "digit": int(probs.argmax()),
+            "probability": float(probs.max()),
+            "probabilities": probs.tolist(),
+            "decision": decision,
+        }
         if with_image:
             answer["image"] = png_data_url(pixels)
         return JSONResponse(answer)  # built directly: validating our own dict again costs time under load

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
-Classifier = Callable[[torch.Tensor], torch.Tensor]  # (n, 1, 28, 28) -> (n, 10)
+Classifier = Callable[[torch.Tensor], torch.Tensor]  # (n, 1, 28, 28) -> (n, 10): the app gives calibrated logits
 Waiting = tuple[torch.Tensor, asyncio.Future[torch.Tensor]]
 
 
@@ -36,7 +36,7 @@ class MicroBatcher:
         self.thread.shutdown(wait=True)
 
     async def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        """(1, 28, 28) model input -> (10,) probabilities."""
+        """(1, 28, 28) model input -> (10,): its row of the classifier's answer."""
         assert self.worker is not None, "start() the batcher first (the app's lifespan does)"
         done: asyncio.Future[torch.Tensor] = asyncio.get_running_loop().create_future()
         self.queue.put_nowait((image, done))

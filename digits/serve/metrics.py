@@ -22,6 +22,7 @@ from prometheus_client import (
 )
 from starlette.types import Scope
 
+from digits.model.confidence import DECISIONS
 from digits.serve.metrics_dir import MULTIPROC_ENV
 
 # The paths the app answers, as labels: anything else is "other", so a scan of random URLs cannot make
@@ -37,6 +38,7 @@ PREDICT_SECONDS = Histogram(
 BATCH_IMAGES = Histogram(
     "digits_batch_images", "Images per forward pass (micro-batching)", buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
 )
+ANSWERS = Counter("digits_answers", "Answers of POST /predict, by decision: digit, unsure, not_a_digit", ["decision"])
 REFUSED = Counter("digits_refused", "Requests refused with a 4xx or 507, by reason", ["reason"])
 # Set to 1 by each worker for the model it loaded: a dashboard shows which model answers. A Gauge, as
 # multiprocess mode has no Info; 'livemax': one series per md5 while a live worker serves it.
@@ -54,6 +56,17 @@ def path_label(scope: Scope) -> str:
 
 def refused(reason: str) -> None:
     REFUSED.labels(reason).inc()
+
+
+def answered(decision: str) -> None:
+    ANSWERS.labels(decision).inc()
+
+
+def count_answers_from_zero() -> None:
+    """Each decision's series, at 0 until its first answer (in each worker, after the fork): a dashboard's
+    share of unsure answers has a denominator from the start."""
+    for decision in DECISIONS:
+        ANSWERS.labels(decision)
 
 
 def record(scope: Scope, status: int, seconds: float) -> None:

@@ -1,7 +1,9 @@
 """The drawing page in headless Chromium (Debian's, driven by Playwright) with no network: strokes drawn
 with the mouse are read as you draw, files can be uploaded or dropped, corrections are saved under
-their digit (with --collect; the buttons are hidden without), a dot is not read as a digit, /docs
-renders, and every request the pages make goes to the server itself.
+their digit (with --collect; the buttons are hidden without), a dot is not read as a digit, a scribble
+is "not a digit" and an ambiguous 5 "not sure" (the corrections put forward for both), /docs renders,
+and every request the pages make goes to the server itself. The model: tests/real_mnist.py's, with its
+thresholds set from its own scores on what is drawn here (tests/page_strokes.py).
 
 Where `unshare --net` works (as root), the server and the browser share a network namespace of their own
 with nothing but loopback in it; the test process, outside it, cannot even reach the server.
@@ -10,7 +12,7 @@ with nothing but loopback in it; the test process, outside it, cannot even reach
 import base64
 import functools
 import io
-import math
+import re
 import shutil
 import subprocess
 import urllib.request
@@ -25,6 +27,7 @@ from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, sync_playwright
 
 from digits.data.collection import Collection, read_picture
+from tests.page_strokes import Strokes, bar, likeliest_two, one, page_model, scribble, zero
 from tests.serve_process import RunningServer, running_server
 from tests.serve_support import dot_png
 
@@ -79,12 +82,18 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def browser(real_mnist_model: tuple[Path, float], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def model_file(real_mnist_model: tuple[Path, float], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real-MNIST model, its thresholds between the scribble, the unsure 5 and the digits drawn here."""
+    return page_model(real_mnist_model[0], tmp_path_factory.mktemp("page-model") / "model.pt")
+
+
+@pytest.fixture(scope="module")
+def browser(model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     folder = tmp_path_factory.mktemp("browser")
     prefix = NEW_NETWORK if own_network() else []
     args = ["--collect", str(folder / "collected")]
     with (
-        running_server(real_mnist_model[0], folder / "server.log", args, prefix) as server,
+        running_server(model_file, folder / "server.log", args, prefix) as server,
         sync_playwright() as p,
     ):
         if own_network():  # proof of the isolation: from out here, the server cannot be reached
@@ -109,7 +118,7 @@ def prediction_when_idle(page: Page) -> str:
     return page.inner_text("#prediction")
 
 
-def draw(page: Page, strokes: list[list[tuple[float, float]]]) -> str:
+def draw(page: Page, strokes: Strokes) -> str:
     """Draw strokes with the mouse (points in 0..1 of the canvas), then read the prediction."""
     page.locator("#canvas").scroll_into_view_if_needed()  # a click lower down may have scrolled it away
     box = page.locator("#canvas").bounding_box()
@@ -133,17 +142,6 @@ def canvas_is_blank(page: Page) -> bool:
     return page.eval_on_selector(
         "#canvas", "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.every((v) => v === 255)"
     )
-
-
-def one() -> list[list[tuple[float, float]]]:
-    return [[(0.55, 0.15), (0.5, 0.5), (0.45, 0.85)]]
-
-
-def zero() -> list[list[tuple[float, float]]]:
-    ring = [
-        (0.5 + 0.24 * math.sin(t / 24 * 2 * math.pi), 0.5 - 0.34 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)
-    ]
-    return [ring]
 
 
 def test_drawing_a_one_and_a_zero(browser: Browser, tmp_path: Path) -> None:
@@ -226,7 +224,7 @@ def test_a_dot_is_not_read_as_a_digit(browser: Browser) -> None:
     assert page.inner_text("#error") == "too little ink: draw a digit, not a dot"
     assert not canvas_is_blank(page)  # the dot stays: the digit is being drawn
     assert model_view_shown(page) == "hidden" and page.is_hidden("#collect")
-    assert draw(page, [[(0.5, 0.5), (0.5, 0.85)]]) == "1"  # the stroke goes on from the dot
+    assert draw(page, bar()) == "1"  # the stroke goes on from the dot
     assert page.inner_text("#error") == ""
 
 
@@ -253,6 +251,10 @@ def test_corrections_are_saved_under_their_digit(browser: Browser) -> None:
     assert label == 1 and np.array_equal(read_picture(stored), shown_model_view(page))  # what the model read
     page.click("#clear")
     assert draw(page, zero()) == "0"
+    assert page.is_hidden("#labels") and page.get_attribute("#wrong", "aria-expanded") == "false"  # sure: folded
+    page.click("#wrong")
+    assert page.is_visible("#labels") and page.get_attribute("#wrong", "aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.id") == "label-0" and page.inner_text("#ask") == "Which digit is it?"
     assert save(page, "#label-6") == "saved as a 6"  # a 0 the user says is a 6
     assert save(page, "#label-6") == "already saved as a 6"
     refused = save(page, "#label-3")
@@ -264,9 +266,9 @@ def test_corrections_are_saved_under_their_digit(browser: Browser) -> None:
     assert [f for f in browser.failures[earlier:] if "409" not in f] == []  # the browser logs the refused save
 
 
-def test_without_collect_the_buttons_are_hidden(browser: Browser, real_mnist_model: tuple[Path, float]) -> None:
+def test_without_collect_the_buttons_are_hidden(browser: Browser, model_file: Path) -> None:
     log = browser.collected.parent / "plain-server.log"
-    with running_server(real_mnist_model[0], log, prefix=alongside(browser.server)) as plain:
+    with running_server(model_file, log, prefix=alongside(browser.server)) as plain:
         page = browser.chromium.new_page(viewport={"width": 860, "height": 560})
         try:
             page.goto(plain.url + "/")
@@ -274,3 +276,37 @@ def test_without_collect_the_buttons_are_hidden(browser: Browser, real_mnist_mod
             assert page.is_hidden("#collect") and page.is_hidden("#correct")
         finally:
             page.close()
+
+
+def corrections_forward(page: Page) -> bool:
+    """The digits open and the panel highlighted at once, with nothing to confirm ("Correct", "Wrong" hidden)."""
+    forward = page.get_attribute("#collect", "data-open") == "true" and page.is_visible("#labels")
+    return forward and page.is_hidden("#correct") and page.is_hidden("#wrong")
+
+
+def test_a_scribble_is_not_a_digit(browser: Browser) -> None:
+    page, earlier = browser.page, len(browser.failures)
+    page.goto(browser.url + "/")
+    assert draw(page, scribble()) == "That doesn't look like a digit"
+    assert page.inner_text("#confidence") == "" and page.locator("#bars li.top").count() == 0  # names no digit
+    assert corrections_forward(page) and page.inner_text("#ask").startswith("If it is a digit, which one?")
+    page.click("#clear")
+    assert draw(page, one()) == "1"
+    assert page.get_attribute("#collect", "data-open") == "false" and page.is_hidden("#labels")  # a sure digit
+    assert browser.foreign_requests() == [] and browser.failures[earlier:] == []
+
+
+def test_an_ambiguous_digit_is_not_sure_and_asks_which(browser: Browser, model_file: Path) -> None:
+    page, earlier = browser.page, len(browser.failures)
+    picture = ROOT / "examples" / "five-or-six.png"  # an MNIST 5 whose top bar floats off: a 6?
+    first, second = likeliest_two(model_file, picture.read_bytes())
+    page.goto(browser.url + "/")
+    page.set_input_files("#file", picture)
+    assert prediction_when_idle(page) == f"Not sure: {first} or {second}"
+    assert re.fullmatch(r"\d+\.\d% or \d+\.\d%", page.inner_text("#confidence"))
+    highlighted = [int(row.split()[0]) for row in page.locator("#bars li.top").all_inner_texts()]
+    assert sorted(highlighted) == sorted([first, second])  # the bars of the two digits it hesitates between
+    assert corrections_forward(page)
+    a_first, a_second = (f"{'an' if digit == 8 else 'a'} {digit}" for digit in (first, second))
+    assert page.inner_text("#ask") == f"The model is not sure: is it {a_first}, {a_second} or another digit?"
+    assert browser.foreign_requests() == [] and browser.failures[earlier:] == []

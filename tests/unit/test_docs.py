@@ -7,8 +7,9 @@
   benchmarks run one way: `python -m benchmarks.<name>`;
 - a ```console block made only of `digits predict|collect|inspect` and `echo $?` runs, in a temporary
   folder with a copy of examples/ and README.md and a small untrained model as models/model.pt, and
-  prints the lines the block shows (numbers and SHA-256 names compared as placeholders, since the
-  small model's predictions are not the trained model's).
+  prints the lines the block shows (numbers, SHA-256 names and each answer's decision compared as
+  placeholders, since the small model's predictions are not the trained model's: an answer the docs show
+  must still read as one of the three, `7 (99.2%)`, `not sure: 4 (58.0%) or 9 (40.0%)`, `not a digit`).
 """
 
 import argparse
@@ -333,6 +334,10 @@ def test_the_checks_catch_what_they_should() -> None:
         ["a=1", "digits", "predict", "x"],
         ["echo", "$?"],
     ]
+    answers = ["a.png: 7 (99.2%)", "a.png: not sure: 4 (58.0%) or 9 (40.0%)  1 (0.9%)", "a.png: not a digit"]
+    assert {placeholders(answer) for answer in answers} == {"a.png: <answer>"}
+    assert placeholders("a.png: not sure: 4 (58.0%)") == "a.png: not sure: <n> (<n>%)"  # not an answer: compared
+    assert placeholders('{"decision": "unsure", "digit": 4}') == '{"decision": <decision>, "digit": <n>}'
     page = Page(ROOT / "README.md", [], [])
     assert link_problem(page, "docs/nosuch.md") == "docs/nosuch.md: no such file"
     assert "no heading #nosuch" in link_problem(page, "docs/ood.md#nosuch")
@@ -380,10 +385,19 @@ def runnable_blocks() -> list[tuple[str, list[Step]]]:
 RUNNABLE_BLOCKS = runnable_blocks()
 
 
+SCORED = r"<n> \(<n>%\)"  # a digit and its probability, numbers already placeholders
+ANSWER_TEXT = re.compile(
+    rf"^(?P<path>[^:]+): (?:(?:{SCORED}|not sure: {SCORED} or {SCORED})(?:  {SCORED})*|not a digit)$"
+)
+ANSWER_JSON = re.compile(r'"decision": "(?:digit|unsure|not_a_digit)"')
+
+
 def placeholders(line: str) -> str:
-    """Compare modulo what depends on the model: SHA-256 names and numbers."""
+    """Compare modulo what depends on the model: SHA-256 names, numbers and the decision of an answer of
+    `digits predict` (a well-formed text answer of any decision is `<answer>`)."""
     line = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", line.rstrip())
-    return re.sub(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", "<n>", line)
+    line = re.sub(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", "<n>", line)
+    return ANSWER_JSON.sub('"decision": <decision>', ANSWER_TEXT.sub(r"\g<path>: <answer>", line))
 
 
 def run_digits(argv: list[str]) -> tuple[int, list[str]]:

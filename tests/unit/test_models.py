@@ -9,9 +9,11 @@ from digits.core.errors import PipelineError
 from digits.core.params import load_params
 from digits.data.splits import Normalization
 from digits.model.checkpoint import load_checkpoint, save_checkpoint
+from digits.model.confidence import UNCALIBRATED, Calibration
 from digits.model.networks import CNN, MLP, build_model, predict_logits
 
 ROOT = Path(__file__).resolve().parents[2]
+CALIBRATION = Calibration(temperature=1.7, not_a_digit_below=2.5, unsure_below=0.62)
 
 
 @pytest.mark.parametrize(
@@ -52,23 +54,51 @@ def train_params() -> object:
 
 def test_checkpoint_rebuilds_the_model_from_the_file_alone(tmp_path: Path) -> None:
     model = CNN((4, 8, 8, 8)).eval()
-    save_checkpoint(
-        tmp_path / "m.pt", model, "cnn", {"channels": [4, 8, 8, 8]}, Normalization(0.1, 0.3), train_params(), 2
-    )
+    args = {"channels": [4, 8, 8, 8]}
+    save_checkpoint(tmp_path / "m.pt", model, "cnn", args, Normalization(0.1, 0.3), train_params(), 2, UNCALIBRATED)
     loaded = load_checkpoint(tmp_path / "m.pt")
     images = torch.randn(3, 1, 28, 28)
-    assert torch.equal(loaded.model(images), model(images))
-    assert loaded.norm == Normalization(0.1, 0.3)
+    assert torch.equal(loaded.model(images), model(images))  # a temperature of 1: the network's own logits
+    assert loaded.norm == Normalization(0.1, 0.3) and loaded.calibration == UNCALIBRATED
     assert loaded.architecture == "cnn" and loaded.best_epoch == 2
     assert loaded.train_params["lr"] == train_params().lr
 
 
+def test_the_calibration_round_trips_and_the_loaded_model_answers_with_calibrated_logits(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = CNN((4, 8, 8, 8)).eval()
+    args = {"channels": [4, 8, 8, 8]}
+    save_checkpoint(tmp_path / "m.pt", model, "cnn", args, Normalization(0.1, 0.3), train_params(), 2, CALIBRATION)
+    loaded = load_checkpoint(tmp_path / "m.pt")
+    assert loaded.calibration == CALIBRATION  # every field, bit for bit
+    images = torch.randn(8, 1, 28, 28)
+    raw, calibrated = model(images), loaded.model(images)  # (8, 10) each
+    assert torch.allclose(calibrated, raw / CALIBRATION.temperature, atol=1e-6)
+    assert torch.equal(calibrated.argmax(1), raw.argmax(1))  # the same digits, hence the same accuracy
+    assert not torch.allclose(calibrated.softmax(1), raw.softmax(1), atol=1e-3)  # other probabilities
+
+
+def test_a_checkpoint_from_before_calibration_is_one_line_saying_to_train_again(tmp_path: Path) -> None:
+    model = CNN((4, 8, 8, 8))
+    args = {"channels": [4, 8, 8, 8]}
+    save_checkpoint(tmp_path / "m.pt", model, "cnn", args, Normalization(0.1, 0.3), train_params(), 2, CALIBRATION)
+    record = torch.load(tmp_path / "m.pt", weights_only=True)
+    del record["calibration"]  # what digits.checkpoint.v1 files hold
+    torch.save({**record, "format": "digits.checkpoint.v1"}, tmp_path / "v1.pt")
+    with pytest.raises(PipelineError) as error:
+        load_checkpoint(tmp_path / "v1.pt")
+    assert (
+        str(error.value)
+        == f"{tmp_path / 'v1.pt'}: a checkpoint from before calibration (v1); run `dvc repro` to train one again"
+    )
+
+
 def test_params_without_effect_are_left_out_so_the_same_weights_give_the_same_file(tmp_path: Path) -> None:
     model, args, norm = CNN((4, 8, 8, 8)).eval(), {"channels": [4, 8, 8, 8]}, Normalization(0.1, 0.3)
-    save_checkpoint(tmp_path / "a.pt", model, "cnn", args, norm, train_params(), 2, unused=("collected_share",))
+    save_checkpoint(tmp_path / "a.pt", model, "cnn", args, norm, train_params(), 2, CALIBRATION, ("collected_share",))
     loaded = load_checkpoint(tmp_path / "a.pt")
     assert "collected_share" not in loaded.train_params and loaded.train_params["lr"] == train_params().lr
-    save_checkpoint(tmp_path / "b.pt", model, "cnn", args, norm, train_params(), 2, unused=("collected_share",))
+    save_checkpoint(tmp_path / "b.pt", model, "cnn", args, norm, train_params(), 2, CALIBRATION, ("collected_share",))
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
 
 
@@ -81,6 +111,7 @@ def test_checkpoint_with_foreign_weights(tmp_path: Path) -> None:
         Normalization(0, 1),
         train_params(),
         1,
+        UNCALIBRATED,
     )
     with pytest.raises(PipelineError, match=r"m\.pt: weights do not fit the architecture.*run `dvc repro`"):
         load_checkpoint(tmp_path / "m.pt")
@@ -121,10 +152,12 @@ def test_ensemble_answers_with_its_members_mean_probability() -> None:
 def test_ensemble_checkpoint_rebuilds_every_member(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = build_model("ensemble", ENSEMBLE).eval()
-    save_checkpoint(tmp_path / "e.pt", model, "ensemble", ENSEMBLE, Normalization(0.1, 0.3), train_params(), 1)
+    norm = Normalization(0.1, 0.3)
+    save_checkpoint(tmp_path / "e.pt", model, "ensemble", ENSEMBLE, norm, train_params(), 1, CALIBRATION)
     loaded = load_checkpoint(tmp_path / "e.pt")
     images = torch.randn(3, 1, 28, 28)
-    assert loaded.architecture == "ensemble" and torch.equal(loaded.model(images), model(images))
+    assert loaded.architecture == "ensemble"
+    assert torch.allclose(loaded.model(images), model(images) / CALIBRATION.temperature, atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from digits.cli import main
 from digits.core.params import load_params
 from digits.data.splits import Normalization
 from digits.model.checkpoint import save_checkpoint
+from digits.model.confidence import UNCALIBRATED
 from digits.model.networks import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,11 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained MLP: its guesses are arbitrary, but the output format is the same as a real model's."""
+    """An untrained MLP: its guesses are arbitrary, but the output format is the same as a real model's (every
+    answer a digit: uncalibrated)."""
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("model") / "model.pt"
     model = build_model("mlp", {"hidden": [16]})
-    save_checkpoint(path, model, "mlp", {"hidden": [16]}, Normalization(0.1307, 0.3081), params(), 1)
+    save_checkpoint(path, model, "mlp", {"hidden": [16]}, Normalization(0.1307, 0.3081), params(), 1, UNCALIBRATED)
     return path
 
 
@@ -67,7 +69,7 @@ def test_top_k_and_json(tmp_path: Path, model_file: Path, capsys: pytest.Capture
     code, out, _ = run(capsys, "predict", "--model", str(model_file), "--json", "--top-k", "10", str(image))
     assert code == 0
     (record,) = [json.loads(line) for line in out.splitlines()]
-    assert set(record) == {"path", "digit", "probability", "top"}
+    assert set(record) == {"path", "decision", "digit", "probability", "top"} and record["decision"] == "digit"
     assert record["path"] == str(image)
     probs = [entry["probability"] for entry in record["top"]]
     assert sorted(entry["digit"] for entry in record["top"]) == list(range(10))

@@ -55,7 +55,8 @@ def test_raw_body_and_form_field_give_the_same_answer(client: TestClient) -> Non
     assert raw.status_code == form.status_code == 200
     assert raw.json() == form.json()
     answer = raw.json()
-    assert set(answer) == {"digit", "probability", "probabilities"}
+    assert set(answer) == {"digit", "probability", "probabilities", "decision"}
+    assert answer["decision"] == "digit"  # the small model is uncalibrated: every answer a digit
     assert len(answer["probabilities"]) == 10 and sum(answer["probabilities"]) == pytest.approx(1, abs=1e-5)
     assert answer["probability"] == max(answer["probabilities"])
     assert answer["digit"] == answer["probabilities"].index(answer["probability"])
@@ -76,7 +77,7 @@ def test_same_digits_and_probabilities_as_digits_predict(
         expected = [0.0] * 10
         for entry in from_cli[name]["top"]:
             expected[entry["digit"]] = entry["probability"]  # rounded to 6 decimals by --json
-        assert answer["digit"] == from_cli[name]["digit"], name
+        assert (answer["digit"], answer["decision"]) == (from_cli[name]["digit"], from_cli[name]["decision"]), name
         assert answer["probabilities"] == pytest.approx(expected, abs=1e-6), name
         answers.add(tuple(round(prob, 4) for prob in answer["probabilities"]))
     assert len(answers) >= len(pictures) // 2  # the (untrained) model's answers depend on the picture
@@ -166,6 +167,7 @@ def test_health_model_and_errors_for_unknown_routes(client: TestClient, model_fi
     assert client.get("/health").json()["status"] == "ok"
     info = client.get("/model").json()
     assert info["md5"] == hashlib.md5(model_file.read_bytes()).hexdigest()
+    assert info["calibration"] == {"temperature": 1.0, "not_a_digit_below": "-inf", "unsure_below": 0.0}  # JSON
     assert {k: v for k, v in info.items() if k != "md5"} == json.loads(
         json.dumps(describe(load_checkpoint(model_file), model_file))
     )
@@ -215,7 +217,7 @@ def test_a_bug_is_a_500_with_one_line_and_no_traceback(model_file: Path, monkeyp
     def broken(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
         raise RuntimeError("a bug in the model code\nwith a second line")
 
-    monkeypatch.setattr("digits.serve.app.probabilities", broken)
+    monkeypatch.setattr("digits.serve.app.calibrated_logits", broken)
     with client_for(model_file) as client:
         response = client.post("/predict", content=digit_one_png(), headers={"Content-Type": "image/png"})
         assert response.status_code == 500

@@ -1,6 +1,7 @@
 // The drawing page: strokes on a canvas (pointer events: mouse, touch, pen) or an image file go to
-// POST predict; the answer fills #prediction, one bar per digit and the 28x28 picture the model saw,
-// and offers the correction buttons of collect.js.
+// POST predict; the answer's decision, in words, fills #prediction ("7", "Not sure: 4 or 9", "That doesn't
+// look like a digit"), with one bar per digit and the 28x28 picture the model saw, and offers the
+// correction buttons of collect.js.
 "use strict";
 
 const canvas = document.getElementById("canvas");
@@ -147,17 +148,29 @@ function updateState() { // <body data-state="busy|idle">: the answer shown is f
   document.body.dataset.state = asking > 0 || timer !== null ? "busy" : "idle";
 }
 
+function percent(p) {
+  return `${(100 * p).toFixed(1)}%`;
+}
+
+// The answer in words. decision: "digit", "unsure" (the two likeliest digits named) or "not_a_digit" (none).
 function show(answer, picture) {
-  document.getElementById("prediction").textContent = answer.digit;
-  document.getElementById("confidence").textContent = `${(100 * answer.probability).toFixed(1)}%`;
+  const p = answer.probabilities;
+  const first = answer.digit; // the likeliest digit, then the likeliest of the others
+  const second = [...p.keys()].filter((d) => d !== first).reduce((a, b) => (p[b] > p[a] ? b : a));
+  const named = { digit: [first], unsure: [first, second], not_a_digit: [] }[answer.decision];
+  const words = { digit: `${first}`, unsure: `Not sure: ${first} or ${second}`,
+    not_a_digit: "That doesn't look like a digit" };
+  document.querySelector(".answer").dataset.decision = answer.decision;
+  document.getElementById("prediction").textContent = words[answer.decision];
+  document.getElementById("confidence").textContent = named.map((digit) => percent(p[digit])).join(" or ");
   document.getElementById("model-input").src = answer.image;
   document.getElementById("error").textContent = "";
-  answer.probabilities.forEach((p, digit) => {
-    bars[digit].querySelector(".fill").style.width = `${100 * p}%`;
-    bars[digit].querySelector(".value").textContent = `${(100 * p).toFixed(1)}%`;
-    bars[digit].classList.toggle("top", digit === answer.digit);
+  p.forEach((prob, digit) => {
+    bars[digit].querySelector(".fill").style.width = `${100 * prob}%`;
+    bars[digit].querySelector(".value").textContent = percent(prob);
+    bars[digit].classList.toggle("top", named.includes(digit));
   });
-  corrections.offer(picture, answer.digit);
+  corrections.offer(picture, answer.decision, [first, second]);
 }
 
 function showError(message) {
@@ -167,6 +180,7 @@ function showError(message) {
 
 function reset() {
   shown = sent; // answers still on their way are for a picture that is gone
+  delete document.querySelector(".answer").dataset.decision;
   document.getElementById("prediction").textContent = "–";
   document.getElementById("confidence").textContent = "";
   document.getElementById("model-input").removeAttribute("src");
