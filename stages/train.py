@@ -75,7 +75,7 @@ def main() -> None:
         calibration = calibrate(model, data[1], params, device)
         print(
             f"train: temperature {calibration.temperature:.3f}; not a digit below {calibration.not_a_digit_below:.3f}, "
-            f"unsure below {calibration.unsure_below:.4f} (on the validation split)"
+            f"unsure below a margin of {calibration.unsure_below:.3f} (on the validation split)"
         )
         norm, epoch = data[0].norm, history.best_epoch
         save_checkpoint(paths.model, model, name, args, norm, params, epoch, calibration, unused)

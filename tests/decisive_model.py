@@ -21,10 +21,10 @@ from tests.serve_support import encode
 
 ROOT = Path(__file__).resolve().parents[1]
 NORM = Normalization(0.1307, 0.3081)
-CALIBRATION = Calibration(temperature=2.0, not_a_digit_below=5.0, unsure_below=0.9)
-# Calibrated logits (raw / 2) on each picture: the 7 is sure (99.2%); the blob is 4 (58%) or 9 (40%) with
-# a digitness (logsumexp) of 6.0 > 5; the letter's logits are all low: a digitness of log(e + 9) = 2.5 < 5
-# (its likeliest digit, a 4 at 23%, is never named).
+CALIBRATION = Calibration(temperature=2.0, not_a_digit_below=5.0, unsure_below=0.9)  # a margin log(p1 / p2) of 0.9
+# Calibrated logits (raw / 2) on each picture: the 7 is sure (99.2%); the blob is 4 (58%) or 9 (40%) with a
+# margin of 0.37 < 0.9 and a digitness (logsumexp) of 6.0 > 5; the letter's logits are all low: a digitness of
+# log(e + 9) = 2.5 < 5 (its likeliest digit, a 4 at 23%, is never named).
 CALIBRATED = {
     "digit": [0.0] * 7 + [7.0] + [0.0] * 2,
     "unsure": [0.0] * 4 + [5.446] + [0.0] * 4 + [5.075],

@@ -15,11 +15,12 @@ from torchmetrics.functional.classification import binary_auroc, binary_roc
 
 from digits.model.confidence import DECISIONS, Calibration, decision_codes, digitness, sureness
 
-# The candidate scores, each (N, 10) logits -> (N,), higher = surer. `sureness` is the one answers use.
+# The candidate scores, each (N, 10) logits -> (N,), higher = surer. `margin` (sureness) is the one answers use.
 SCORES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "msp": sureness,  # maximum softmax probability
+    # maximum softmax probability, as its log (max logit - logsumexp) in float64: no ties at 1.0
+    "msp": lambda logits: logits.double().max(1).values - torch.logsumexp(logits.double(), dim=1),
     "max_logit": lambda logits: logits.float().max(1).values,
-    "margin": lambda logits: (lambda top: top[:, 0] - top[:, 1])(logits.float().topk(2, dim=1).values),
+    "margin": sureness,  # top logit minus the second
     "energy": digitness,  # minus the energy: logsumexp of the logits
 }
 COVERAGES = {"99pct": 0.99, "99_5pct": 0.995}  # metric name -> coverage, for errors left

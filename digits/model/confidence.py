@@ -7,7 +7,10 @@ measures both, and the alternatives, on every run):
 
 - digitness: the logsumexp of the logits, minus the energy score (Liu et al., 2020). A picture that is
   no digit gets low logits for every class: outlier exposure in training pulls them to uniform.
-- sureness: the top probability. An ambiguous 4/9 keeps two high logits: a digit, but not a sure one.
+- sureness: the margin between the two likeliest calibrated logits, log(p1 / p2) in nats. An ambiguous 4/9
+  keeps two high logits: a digit, but not a sure one. Of the scores evaluate measures (the top probability,
+  the top logit, the margin, the energy), the margin ranks the errors last (docs/trust.md), as LeCun et al.
+  (1998) used it to reject; unlike the top probability it never saturates at 1.0.
 
 The thresholds are quantiles of the validation split's scores for the targets in params.yaml, chosen by
 digits/training/calibrate.py and stored in the checkpoint beside the temperature.
@@ -25,7 +28,7 @@ DECISIONS = ("digit", "unsure", "not_a_digit")
 class Calibration:
     temperature: float  # logits are divided by it (> 0; < 1 sharpens)
     not_a_digit_below: float  # digitness under this: not a digit
-    unsure_below: float  # otherwise, sureness (top probability, 0..1) under this: unsure
+    unsure_below: float  # otherwise, sureness (log(p1 / p2), nats) under this: unsure
 
 
 UNCALIBRATED = Calibration(temperature=1.0, not_a_digit_below=float("-inf"), unsure_below=0.0)
@@ -51,8 +54,9 @@ def digitness(logits: torch.Tensor) -> torch.Tensor:
 
 
 def sureness(logits: torch.Tensor) -> torch.Tensor:
-    """(N, 10) calibrated logits -> (N,) top probability, 0..1: how sure the answer is."""
-    return logits.float().softmax(1).max(1).values
+    """(N, 10) calibrated logits -> (N,) log(p1 / p2) >= 0, the likeliest digit against the runner-up."""
+    top = logits.float().topk(2, dim=1).values
+    return top[:, 0] - top[:, 1]
 
 
 def decision_codes(logits: torch.Tensor, calibration: Calibration) -> torch.Tensor:

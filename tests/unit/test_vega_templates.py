@@ -90,9 +90,10 @@ def test_calibration_has_the_diagonal_the_point_sizes_and_the_counts(specs: dict
     assert rows and all({"lower", "upper", "images"} <= set(row) for row in rows)  # what the bars are drawn from
 
 
-def test_robustness_bars_start_just_below_the_worst_score(specs: dict[str, dict[str, Any]]) -> None:
-    """Not from 0, as DVC's bar_horizontal draws them (it stacks the bars): there 0.94 and 0.99 look alike."""
-    (name,) = [name for name, plot in CHARTS.items() if plot["template"] == "per_variant"]
+@pytest.mark.parametrize("name", [name for name, plot in CHARTS.items() if plot["template"] == "per_variant"])
+def test_score_bars_start_just_below_the_worst_score(specs: dict[str, dict[str, Any]], name: str) -> None:
+    """Robustness per variant, AUROC per kind of non-digit: not from 0, as DVC's bar_horizontal draws them (it
+    stacks the bars): there 0.94 and 0.99 look alike."""
     spec = specs[name]
     x = spec["encoding"]["x"]
     assert x["scale"]["zero"] is False and "stack" not in x
@@ -110,10 +111,19 @@ def test_robustness_bars_start_just_below_the_worst_score(specs: dict[str, dict[
         return eval(baseline["calculate"], {"max": max}, {"datum": SimpleNamespace(lowest=lowest, highest=highest)})
 
     scores = [row[x["field"]] for row in spec["data"]["values"]]
-    assert 0.9 < start(min(scores), max(scores)) < min(scores)  # the committed scores: 0.94 to 1.00, not 0 to 1
+    assert 0.85 < start(min(scores), max(scores)) < min(scores)  # the committed scores: above 0.9, not 0 to 1
     # below the lowest score by a tenth of the range, at least 0.01 (so the worst score has a bar), never below 0
     for lowest, highest, expected in [(0.9427, 0.9971, 0.9327), (0.5, 0.9, 0.46), (0.5, 0.5, 0.49), (0.05, 0.9, 0)]:
         assert start(lowest, highest) == pytest.approx(expected)
+
+
+def test_risk_coverage_draws_a_line_per_data_set_from_half_coverage(specs: dict[str, dict[str, Any]]) -> None:
+    (name,) = [name for name, plot in CHARTS.items() if plot["template"] == "risk_coverage"]
+    spec = specs[name]
+    assert spec["mark"]["type"] == "line" and spec["encoding"]["strokeDash"]["field"] == "set"
+    rows = spec["data"]["values"]
+    assert {row["set"] for row in rows} == {"MNIST test", "UCI digits"}
+    assert min(row["coverage"] for row in rows) >= 0.5 and max(row["coverage"] for row in rows) == 1.0
 
 
 LABEL = re.compile(r"indexof\(datum\.series, '([^']+)'\) >= 0 \? '([^']+)'")
