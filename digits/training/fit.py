@@ -7,6 +7,7 @@ so the data order is the same at every world size too. One epoch, and one valida
 digits/training/epoch.py's.
 """
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from digits.training.epoch import Trainer, train_epoch, validate
 from digits.training.optimization import make_optimizer, make_schedule
 from digits.training.outliers import outlier_pixels
 
-OUTLIER_POOL = 4_000  # synthetic non-digits drawn once per fit (about 4 s); each is seen about 8 times in 9 epochs
+OUTLIER_VIEWS = 8  # the pool of synthetic non-digits holds one for every 8 drawn in training (each is augmented)
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,10 @@ def with_outlier_pool(data: TrainingSet, params: TrainParams, norm: Normalizatio
     """The training set plus a pool of synthetic non-digits from `params.seed`, when outlier_share > 0."""
     if not params.outlier_share:
         return data
-    pool = normalize(outlier_pixels(OUTLIER_POOL, params.seed).numpy(), norm)  # (K, 1, 28, 28) float32
     per_batch = max(1, round(params.outlier_share * params.batch_size))
+    # MNIST's default: 8 per batch x 429 steps x 9 epochs / 8 = 3,861 pictures, drawn in about 4 s
+    count = math.ceil(per_batch * data.steps(params.batch_size) * params.epochs / OUTLIER_VIEWS)
+    pool = normalize(outlier_pixels(count, params.seed).numpy(), norm)  # (count, 1, 28, 28) float32
     return TrainingSet(data.images, data.labels, data.mnist, data.collected_per_batch, pool, per_batch)
 
 

@@ -1,17 +1,22 @@
-"""fit() on tiny synthetic data: it learns, it is deterministic, it selects on validation."""
+"""fit() on tiny synthetic data: it learns, it is deterministic, it selects on validation, outlier exposure works."""
 
 import dataclasses
+import math
 from pathlib import Path
 
 import pytest
 import torch
 
 from digits.core.params import TrainParams, load_params
-from digits.data.splits import Normalization, build_splits
+from digits.data.splits import Normalization, build_splits, normalize
 from digits.evaluation.metrics import loss_and_accuracy
+from digits.model.confidence import digitness
+from digits.model.networks import predict_logits
 from digits.training.augment import Augmentation
-from digits.training.epoch import member_targets
-from digits.training.fit import architecture, augmentation, fit, init_model
+from digits.training.batches import training_set
+from digits.training.epoch import member_targets, uniform_cross_entropy
+from digits.training.fit import architecture, augmentation, fit, init_model, with_outlier_pool
+from digits.training.outliers import outlier_pixels
 from tests.support import synthetic_digits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,3 +114,32 @@ def test_every_member_learns_every_label() -> None:
     labels = torch.tensor([3, 1])
     assert torch.equal(member_targets(torch.zeros(2, 10), labels), labels)
     assert member_targets(torch.zeros(2, 10, 3), labels).tolist() == [[3, 3, 3], [1, 1, 1]]
+
+
+def test_the_outlier_loss_is_least_for_a_uniform_prediction() -> None:
+    flat = torch.zeros(3, 10)
+    assert uniform_cross_entropy(flat).item() == pytest.approx(math.log(10))
+    assert uniform_cross_entropy(torch.eye(10)[:3] * 5).item() > math.log(10)
+
+
+def test_the_outlier_pool_holds_one_picture_for_every_eight_drawn(splits: dict[str, object]) -> None:
+    params = small(outlier_share=0.125, epochs=3)  # 4 per batch of 32
+    data = with_outlier_pool(training_set(splits["train"], None, 0, 32), params, splits["train"].norm)
+    assert data.outliers_per_batch == 4
+    assert len(data.outliers) == math.ceil(4 * data.steps(32) * 3 / 8) and data.outliers.shape[1:] == (1, 28, 28)
+    plain = with_outlier_pool(training_set(splits["train"], None, 0, 32), small(outlier_share=0.0), Normalization(0, 1))
+    assert plain.outliers_per_batch == 0 and len(plain.outliers) == 0
+
+
+def test_outlier_exposure_lowers_the_digitness_of_unseen_non_digits(splits: dict[str, object]) -> None:
+    """Trained with synthetic non-digits beside the digits, the model scores other non-digits (another seed's)
+    as less digit-like than the same model trained without them, and still reads the digits."""
+    unseen = normalize(outlier_pixels(64, seed=99).numpy(), splits["train"].norm)
+    digitness_of = {}
+    for share in (0.0, 0.25):
+        params = small(outlier_share=share, outlier_weight=1.0, epochs=4)
+        model = init_model(params)
+        history = fit(model, splits["train"], splits["val"], params, CPU)
+        assert history.best.val_acc > 0.6  # chance is 0.1; 4 epochs of these with the non-digits: 0.75
+        digitness_of[share] = digitness(predict_logits(model, unseen, 64, CPU)).mean().item()
+    assert digitness_of[0.25] < digitness_of[0.0] - 0.5
