@@ -15,7 +15,7 @@ from digits.core.paths import project_paths
 from digits.core.runtime import configure_torch, resolve_device
 from digits.evaluation.figures import save_png, variant_grid
 from digits.evaluation.loading import load_model_and_test
-from digits.evaluation.ood.rejection import as_pictures, non_digit_pixels, non_digit_report, test_pixels
+from digits.evaluation.ood.rejection import as_pictures, non_digit_pixels, non_digit_report, split_pixels
 from digits.evaluation.ood.suite import robustness_metrics, robustness_rows, uci_metrics, variant_accuracies
 from digits.evaluation.ood.variants import VARIANTS, make_variant
 from digits.evaluation.reports import to_pixels
@@ -37,7 +37,7 @@ def main() -> None:
     uci, uci_recall, uci_curve = uci_metrics(model, checkpoint.norm, params.batch_size, device, bins)
     scores = variant_accuracies(model, test, params.seed, params.batch_size, device)
     robustness = robustness_metrics(scores)
-    pixels = test_pixels(test)  # (N, 28, 28) uint8
+    pixels = split_pixels(test)  # (N, 28, 28) uint8
     logits = predict_logits(model, as_pictures(pixels, test.norm), params.batch_size, device)  # (N, 10)
     correct = logits.argmax(1) == test.labels
     pictures = {k: v for k, v in selective_metrics(sureness(logits), correct).items() if k.startswith("errors_at")}

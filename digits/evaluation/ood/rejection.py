@@ -22,7 +22,7 @@ PER_KIND = 500  # generated pictures of each kind
 TWINS = "letter_twins"
 
 
-def test_pixels(test: Split) -> np.ndarray:
+def split_pixels(test: Split) -> np.ndarray:
     """The test images back as (N, 28, 28) uint8 pixels, white on black, as in MNIST's files."""
     return (to_pixels(test.images, test.norm) * 255).round().to(torch.uint8).numpy()
 
