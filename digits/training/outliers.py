@@ -8,9 +8,6 @@ digits/data/drawing.py and the letters that do not look like digits:
 - letters: the letters of LETTERS and the SYMBOLS in TRAIN_FONTS, Pillow's own fonts (Aileron, scalable,
   in three weights by stroking, and the bitmap default font blown up), against matplotlib's DejaVu, STIX
   and Computer Modern fonts for evaluation;
-- pen_letters: letters as people write them, the skeletons of a single-stroke font drawn with a jittered
-  pen and slanted, and doodles (a smiley, a star, a heart, an arrow, a check mark, a hash) (pen_letters.py);
-  neither a font nor a random walk, so apart from both of the evaluation's letters and scribbles;
 - strokes: 3-5 random cubic Bezier curves, elliptic arcs and zigzags, against the evaluation's scribbles
   (a random walk of the pen with momentum);
 - shapes: polygons, ellipses, blobs and garment-like silhouettes (shapes.py); none in evaluation;
@@ -37,9 +34,9 @@ from digits.data import drawing
 from digits.data.drawing import LETTERS
 from digits.data.imageprep import mnistify
 from digits.data.pictures import BadImageError
-from digits.training import pen_letters, shapes
+from digits.training import shapes
 
-TRAIN_KINDS = ("letters", "pen_letters", "strokes", "shapes", "photos", "smooth_noise")
+TRAIN_KINDS = ("letters", "strokes", "shapes", "photos", "smooth_noise")
 TRAIN_FONTS = ("Aileron (Pillow's ImageFont.load_default(size))", "Pillow's bitmap font (load_default_imagefont)")
 SYMBOLS = "#%*+=<>~^"  # not / \\ | ( ) [ ] ! $ & @ ? , . - _ : ;: a 1, a 5, an 8, a 0 (a bold @), a 2 or a dot
 # not hubble_deep_field: its crops are black sky with a few specks, most of them faint or empty in the 20-px box
@@ -117,7 +114,6 @@ def smooth_noise(rng: np.random.Generator, side: int) -> np.ndarray:
 
 MASKS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
     "letters": letter,
-    "pen_letters": pen_letters.pen_letter,
     "strokes": strokes,
     "shapes": shapes.shape,
     "smooth_noise": smooth_noise,

@@ -7,7 +7,7 @@ import torch
 
 from digits.data import drawing
 from digits.evaluation.ood import marks, nondigits
-from digits.training import outliers, pen_letters, shapes
+from digits.training import outliers, shapes
 from digits.training.outliers import TRAIN_KINDS, outlier_kind_pixels, outlier_picture, outlier_pixels
 
 
@@ -38,8 +38,8 @@ def test_pictures_are_small_and_dark_on_light(kind: str) -> None:
 
 
 def test_the_shares_are_equal() -> None:
-    """Each kind's pictures, drawn alone, are the batch's pictures: 2 of each kind, in some order."""
-    pixels = outlier_pixels(2 * len(TRAIN_KINDS), seed=2).numpy()
+    """Each kind's pictures, drawn alone, are the batch's pictures: 2 of each kind in 10, in some order."""
+    pixels = outlier_pixels(10, seed=2).numpy()
     alone = np.concatenate([outlier_kind_pixels(kind, 2, seed=2)[0] for kind in TRAIN_KINDS])
     assert sorted(map(bytes, pixels)) == sorted(map(bytes, alone))
 
@@ -52,25 +52,6 @@ def test_the_families_are_disjoint() -> None:
     assert not set(outliers.TRAIN_KINDS) & {"scribbles", "noise", "smudge", "two_digits", "letter_twins"}
     assert outliers.strokes is not marks.scribble
     assert not set(outliers.LETTERS + outliers.SYMBOLS) & set(nondigits.TWIN_LETTERS + "0123456789")
-
-
-def test_pen_letters_are_mnist_like_inked_and_the_same_for_a_seed() -> None:
-    pixels, _ = outlier_kind_pixels("pen_letters", 12, seed=3)
-    assert pixels.shape == (12, 28, 28) and pixels.dtype == np.uint8
-    assert (pixels.reshape(12, -1).max(1) > 128).all()
-    assert np.array_equal(pixels, outlier_kind_pixels("pen_letters", 12, seed=3)[0])
-    assert not np.array_equal(pixels, outlier_kind_pixels("pen_letters", 12, seed=4)[0])
-
-
-def test_pen_letters_are_no_twins_nor_digits() -> None:
-    """Hand-drawn letters are a kind of their own, and none of their letters reads as a digit."""
-    letters = set(pen_letters.LETTER_SKELETONS)
-    assert "pen_letters" in TRAIN_KINDS and all(len(c) == 1 and c.isalpha() for c in letters)
-    assert not letters & set(drawing.TWIN_LETTERS + nondigits.TWIN_LETTERS + "0123456789")
-    assert not set(pen_letters.DOODLES) & {"circle", "ellipse", "line"}
-    for skeleton in (*pen_letters.LETTER_SKELETONS.values(), *pen_letters.DOODLES.values()):
-        points = np.concatenate([np.array(line) for line in skeleton])
-        assert points.shape[1] == 2 and points.min() >= -0.01 and points.max() <= 1.01  # unit coordinates
 
 
 def test_only_garments_are_drawn_as_outlines() -> None:
