@@ -24,9 +24,9 @@ def to_pixels(images: torch.Tensor, norm: Normalization) -> torch.Tensor:
     return (images[:, 0] * norm.std + norm.mean).clamp(0, 1)
 
 
-def summary_line(metrics: dict[str, object], errors: int) -> str:
+def summary_line(metrics: dict[str, object], errors: int, images: int) -> str:
     """The line `dvc repro` shows: 'test accuracy 99.69% (31 errors of 10,000), NLL 0.0123, ECE 0.0021'."""
     return (
-        f"test accuracy {metrics['accuracy']:.2%} ({errors:,} errors of {metrics['n_images']:,}), "
+        f"test accuracy {metrics['accuracy']:.2%} ({errors:,} errors of {images:,}), "
         f"NLL {metrics['loss']:.4f}, ECE {metrics['ece']:.4f}"
     )

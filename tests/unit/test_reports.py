@@ -38,5 +38,5 @@ def test_error_grid_png_is_deterministic(tmp_path: Path, count: int) -> None:
 
 
 def test_summary_line() -> None:
-    metrics = {"accuracy": 0.9969, "loss": 0.106759, "n_images": 10_000, "ece": 0.093474}
-    assert summary_line(metrics, 31) == "test accuracy 99.69% (31 errors of 10,000), NLL 0.1068, ECE 0.0935"
+    metrics = {"accuracy": 0.9969, "loss": 0.106759, "ece": 0.093474}
+    assert summary_line(metrics, 31, 10_000) == "test accuracy 99.69% (31 errors of 10,000), NLL 0.1068, ECE 0.0935"
