@@ -61,8 +61,8 @@ def main() -> None:
     if len(holdout):
         held = metrics["collected_holdout"]
         print(f"evaluate: collected holdout accuracy {held['accuracy']:.2%} on {held['n_images']:,} pictures")
-    errors = int((~correct).sum())
-    print(f"evaluate: {summary_line(metrics, errors, len(test.labels))} -> {paths.test_metrics.relative_to(paths.root)}")
+    summary = summary_line(metrics, int((~correct).sum()), len(test.labels))
+    print(f"evaluate: {summary} -> {paths.test_metrics.relative_to(paths.root)}")
     print(
         f"evaluate: errors left among the surest 99% / 99.5%: {selective['errors_at_99pct']} / "
         f"{selective['errors_at_99_5pct']}; AURC {selective['aurc']:.6f}; decisions {selective['decisions']}"
