@@ -47,7 +47,7 @@ def selective_metrics(score: torch.Tensor, correct: torch.Tensor) -> dict[str, f
     n = len(score)
     within = (risk <= RISK_TARGET).nonzero()
     return {
-        "aurc": round(float(risk.mean()), 6),
+        "aurc": float(f"{float(risk.mean()):.4g}"),  # about 3e-5: four significant figures, not six decimals
         **{f"errors_at_{name}": int(errors[math.ceil(c * n) - 1]) for name, c in COVERAGES.items()},
         "coverage_at_0_1pct_error": round(float(coverage[within[-1]]) if len(within) else 0.0, 6),
     }
