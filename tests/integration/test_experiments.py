@@ -64,10 +64,11 @@ def test_seed_sweep_script_prints_each_seed_and_the_mean(queue_repo: PipelineRep
     run = repo.run(sys.executable, str(ROOT / "scripts" / "seeds.py"), "-S", "train.epochs=1", timeout=900)
     assert run.returncode == 0, run.output
     lines = run.output.strip().splitlines()
-    assert lines[-8].split() == ["seed", "MNIST", "test", "UCI", "digits", "robustness", "mean"]
+    # the accuracies first, then the trust figures (ECE, errors left at 99% and 99.5% coverage, ...)
+    assert lines[-8].split()[:7] == ["seed", "MNIST", "test", "UCI", "digits", "robustness", "mean"]
     rows = {line.split()[0]: line.split()[1:] for line in lines[-7:]}
     assert list(rows) == ["0", "1", "2", "3", "4", "mean", "sd"]
-    assert all(len(values) == 3 and all(v.endswith("%") for v in values) for values in rows.values())
+    assert all(len(values) == 8 and all(v.endswith("%") for v in values[:3]) for values in rows.values())
     tests = [float(rows[str(seed)][0].rstrip("%")) for seed in range(5)]
     assert float(rows["mean"][0].rstrip("%")) == pytest.approx(sum(tests) / 5, abs=0.006)
     again = repo.run(sys.executable, str(ROOT / "scripts" / "seeds.py"), "--summary", check=True)

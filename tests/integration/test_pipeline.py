@@ -103,7 +103,7 @@ def test_metrics_files_hold_the_headline_and_the_plot_files_the_rest(baseline: t
     """`dvc metrics show` and `dvc exp show` list only the headline; per class and per variant are plot files."""
     repo, _ = baseline
     metrics = json.loads((repo.path / "metrics/test.json").read_text())
-    assert list(metrics) == ["accuracy", "loss", "n_images", "macro", "ece", "collected_holdout"]
+    assert list(metrics) == ["accuracy", "loss", "macro", "ece", "brier", "collected_holdout"]
     per_class = json.loads((repo.path / "metrics/plots/per_class.json").read_text())
     assert [row["digit"] for row in per_class] == list(range(10))
     assert metrics["macro"] == pytest.approx({"f1": sum(row["f1"] for row in per_class) / 10}, abs=1e-6)
