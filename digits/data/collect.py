@@ -23,11 +23,10 @@ def store_file(collection: Collection, path: Path, label: int) -> str:
     return f"{path}: {'stored as' if stored.created else 'already there as'} {collection.root / stored.path}"
 
 
-def run_collect(paths: Sequence[Path], label: int, into: Path) -> int:
-    """Store each image under `label` in the collection `into`; return how many failed."""
-    collection = Collection(into)  # a folder that cannot be made: a PipelineError, before any file
+def store_all(collection: Collection, labelled: Sequence[tuple[Path | Failure, int]]) -> int:
+    """Store each (file, label), a line each, an error line per file that cannot be stored; how many failed."""
     failures = 0
-    for item in collect_inputs(paths):
+    for item, label in labelled:
         try:
             if isinstance(item, Failure):  # missing, or a folder without images
                 raise BadImageError(item.reason)
@@ -37,3 +36,9 @@ def run_collect(paths: Sequence[Path], label: int, into: Path) -> int:
             where = item.path if isinstance(item, Failure) else item
             print(f"digits: error: {where}: {err}", file=sys.stderr, flush=True)
     return failures
+
+
+def run_collect(paths: Sequence[Path], label: int, into: Path) -> int:
+    """Store each image under `label` in the collection `into`; return how many failed."""
+    collection = Collection(into)  # a folder that cannot be made: a PipelineError, before any file
+    return store_all(collection, [(item, label) for item in collect_inputs(paths)])
