@@ -24,7 +24,7 @@ def inspect_model(args: argparse.Namespace) -> None:
 
 
 def predict_images(args: argparse.Namespace) -> None:
-    if run_predict(args.paths, args.model, args.top_k, args.json):  # some files failed: said on stderr
+    if run_predict(args.paths, args.model, args.top_k, args.json, args.unsure_to):  # some failed: said on stderr
         sys.exit(EXIT_USER_ERROR)
 
 
@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the N most likely digits of an answer (1-10, default 1); not a digit names none",
     )
     predict.add_argument("--json", action="store_true", help="one JSON object per image and line (JSON Lines)")
+    predict.add_argument(
+        "--unsure-to",
+        type=Path,
+        metavar="DIR",
+        help="copy the pictures answered not sure or not a digit into DIR, to sort by hand into DIR/<digit>/ "
+        "for `digits collect DIR --sorted` (the originals stay as they are)",
+    )
     predict.set_defaults(handler=predict_images)
     add_serve_command(commands)
     add_collect_command(commands)

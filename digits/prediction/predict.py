@@ -21,6 +21,7 @@ from digits.model.checkpoint import Checkpoint, load_checkpoint
 from digits.model.confidence import decide
 from digits.model.networks import predict_logits
 from digits.prediction.answers import Prediction, as_json, as_text
+from digits.prediction.set_aside import REVIEWED, SortingFolder
 
 BATCH_SIZE = 256  # images decoded, then classified, together
 CPU = torch.device("cpu")
@@ -74,10 +75,14 @@ def predict_all(checkpoint: Checkpoint, inputs: list[Path | Failure]) -> Iterato
             bar.update(len(batch))
 
 
-def run_predict(paths: Sequence[Path], model: Path, top_k: int = 1, json_lines: bool = False) -> int:
+def run_predict(
+    paths: Sequence[Path], model: Path, top_k: int = 1, json_lines: bool = False, unsure_to: Path | None = None
+) -> int:
     """Print an answer per image (its decision, the `top_k` most likely digits) and an error line per failed file;
-    return how many failed. Unsure and not-a-digit answers are answers, not failures."""
+    return how many failed. Unsure and not-a-digit answers are answers, not failures; with `unsure_to`, they are
+    copied there to be sorted by hand (digits/prediction/set_aside.py), and a last line on stderr says how many."""
     checkpoint = load_checkpoint(model)  # a missing or foreign model is a PipelineError: run `dvc repro`
+    sorting = SortingFolder(unsure_to) if unsure_to is not None else None  # made before any output, or one line
     failures = 0
     for result in predict_all(checkpoint, collect_inputs(paths)):
         if isinstance(result, Failure):
@@ -87,4 +92,12 @@ def run_predict(paths: Sequence[Path], model: Path, top_k: int = 1, json_lines: 
             tqdm.write(as_json(result, top_k), file=sys.stdout)
         elif isinstance(result, Prediction):
             tqdm.write(as_text(result, top_k), file=sys.stdout)
+        if sorting is not None and isinstance(result, Prediction) and result.decision in REVIEWED:
+            try:
+                sorting.set_aside(result.path)
+            except OSError as err:  # the file went away, a full disk: this picture fails, the others go on
+                failures += 1
+                tqdm.write(f"digits: error: {result.path}: cannot set aside: {err.strerror or err}", file=sys.stderr)
+    if sorting is not None:  # stderr, so stdout stays one answer per image (and --json valid JSON Lines)
+        tqdm.write(sorting.summary(), file=sys.stderr)
     return failures
