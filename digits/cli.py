@@ -39,8 +39,13 @@ def serve_model(args: argparse.Namespace) -> None:
 
 def collect_images(args: argparse.Namespace) -> None:
     from digits.data.collect import run_collect
+    from digits.data.collect_sorted import run_collect_sorted
 
-    if run_collect(args.paths, args.label, args.into):  # some files failed: said on stderr
+    if args.sorted:
+        failed = run_collect_sorted(args.paths, args.into)
+    else:
+        failed = run_collect(args.paths, args.label, args.into)
+    if failed:  # some files failed: said on stderr
         sys.exit(EXIT_USER_ERROR)
 
 
@@ -115,8 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_collect_command(commands: argparse._SubParsersAction) -> None:
     collect = commands.add_parser("collect", help="store image files of one digit as corrected digits, for training")
-    collect.add_argument("paths", nargs="+", type=Path, metavar="SRC", help="image files, or folders of them")
-    collect.add_argument("--label", type=digit, required=True, metavar="D", help="the digit they all show (0-9)")
+    collect.add_argument(
+        "paths", nargs="+", type=Path, metavar="SRC", help="image files, or folders of them (with --sorted: see there)"
+    )
+    labels = collect.add_mutually_exclusive_group(required=True)  # where the label comes from: one of the two
+    labels.add_argument("--label", type=digit, metavar="D", help="the digit they all show (0-9)")
+    labels.add_argument(
+        "--sorted",
+        action="store_true",
+        help="SRC are folders sorted by hand into SRC/0 .. SRC/9 (`digits predict --unsure-to` makes them): each "
+        "picture gets the digit of its folder",
+    )
     collect.add_argument(
         "--into",
         type=Path,
