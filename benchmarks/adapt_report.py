@@ -68,6 +68,7 @@ def plot(path: Path, rows: Sequence[Row]) -> None:
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator, PercentFormatter
 
     figure, axes = plt.subplots(figsize=(6, 4))
     for population in dict.fromkeys(row.population for row in rows):
@@ -77,6 +78,10 @@ def plot(path: Path, rows: Sequence[Row]) -> None:
         (line,) = axes.plot(ks, means, marker="o", label=population)
         axes.scatter([row.k for row in ours], [row.accuracy for row in ours], s=10, alpha=0.4, color=line.get_color())
     axes.set_xscale("symlog", linthresh=5)  # k = 0, 5, 10, 30, 100 spread out; 0 stays on the axis
+    ks = sorted({row.k for row in rows})
+    axes.set_xticks(ks, [str(k) for k in ks])  # the measured k, not powers of ten
+    axes.xaxis.set_minor_locator(NullLocator())
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_xlabel("corrections per digit (k)")
     axes.set_ylabel("accuracy on the measured part")
     axes.grid(alpha=0.3)
