@@ -1,22 +1,13 @@
-"""DVC stage `preprocess`: IDX files -> normalized train/val/test tensor files in data/processed/,
-and the collected pictures (data/collected/) -> train/holdout tensor files in data/processed_collected/."""
+"""DVC stage `preprocess`: IDX files -> normalized train/val/test tensor files in data/processed/.
 
-from pathlib import Path
+The collected pictures are made tensors by the `collected` stage: adding some rebuilds none of MNIST's."""
 
 from digits.core.atomic import atomic_dir
 from digits.core.errors import run_main
 from digits.core.params import PreprocessParams, load_params
 from digits.core.paths import project_paths
-from digits.data.collection import collected_splits
 from digits.data.idx import read_mnist_pair
-from digits.data.splits import Normalization, Split, build_splits, save_split
-
-
-def save_all(splits: dict[str, Split], folder: Path, label: str) -> None:
-    with atomic_dir(folder) as staging:
-        for name, split in splits.items():
-            save_split(split, staging / f"{name}.pt")
-            print(f"preprocess: {label}{name}: {len(split)} images")
+from digits.data.splits import Normalization, build_splits, save_split
 
 
 def main() -> None:
@@ -26,9 +17,10 @@ def main() -> None:
     train = read_mnist_pair(raw / "train-images-idx3-ubyte", raw / "train-labels-idx1-ubyte")
     test = read_mnist_pair(raw / "t10k-images-idx3-ubyte", raw / "t10k-labels-idx1-ubyte")
     norm = Normalization(params.mean, params.std)
-    collected = collected_splits(paths.collected_dir, params.collected_holdout, norm)  # read first: may refuse
-    save_all(build_splits(train, test, params.val_size, params.seed, norm), paths.processed_dir, "")
-    save_all(collected, paths.collected_split("train").parent, "collected ")
+    with atomic_dir(paths.processed_dir) as staging:
+        for name, split in build_splits(train, test, params.val_size, params.seed, norm).items():
+            save_split(split, staging / f"{name}.pt")
+            print(f"preprocess: {name}: {len(split)} images")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""DVC stage `train`: fit the model chosen in params.yaml and save a self-describing checkpoint.
+"""DVC stage `train`: fit the model chosen in params.yaml on MNIST and save a self-describing checkpoint,
+models/mnist.pt (the `adapt` stage makes models/model.pt from it and the collected pictures).
 
 dvc.yaml starts it through digits/distributed/launch.py: in this process when `train.processes`
 is 1, else once per process under torchrun. Every process trains; one of them writes.
@@ -37,17 +38,17 @@ def log_epoch(live: Live, stats: EpochStats) -> None:
 
 
 def train_and_log(
-    paths: ProjectPaths, params: TrainParams, data: tuple[Split, Split, Split], world: World, device: torch.device
+    paths: ProjectPaths, params: TrainParams, data: tuple[Split, Split], world: World, device: torch.device
 ) -> tuple[History, nn.Module]:
-    """fit() on this rank, on (train, val, collected train); the writer also logs each epoch with DVCLive."""
+    """fit() on this rank, on (train, val); the writer also logs each epoch with DVCLive."""
     model = init_model(params)
-    train, val, collected = data
+    train, val = data
     if not world.writer:
-        return fit(model, train, val, params, device, world=world, collected=collected), model
+        return fit(model, train, val, params, device, world=world), model
     # dvc.yaml declares the plots, so DVCLive only writes files (no dvc.yaml edits, no exp saves).
     with Live(str(paths.train_log_dir), dvcyaml=False, save_dvc_exp=False) as live:
         log = partial(log_epoch, live)
-        history = fit(model, train, val, params, device, on_epoch=log, world=world, collected=collected)
+        history = fit(model, train, val, params, device, on_epoch=log, world=world)
         live.summary["best_epoch"] = history.best_epoch
         live.summary["best_val_acc"] = history.best.val_acc
     return history, model
@@ -62,15 +63,11 @@ def main() -> None:
     check_targets(params)
     device = local_device(resolve_device(params.device, "train.device"), world)
     configure_torch(params.threads, world.local_size)
-    collected = load_split(paths.collected_split("train"), allow_empty=True)
-    data = load_split(paths.split("train")), load_split(paths.split("val")), collected
-    if len(collected):
-        print(f"train: {len(collected)} collected pictures, {params.collected_share:.0%} of every batch")
+    data = load_split(paths.split("train")), load_split(paths.split("val"))
     with process_group(world, device) as world:
         history, model = train_and_log(paths, params, data, world, device)
         wait_for_all(world)  # no model unless every process finished
     if world.writer:
-        unused = () if len(data[2]) else ("collected_share",)  # no collected pictures: the same file as without
         name, args = architecture(params)
         calibration = calibrate(model, data[1], params, device)
         print(
@@ -78,8 +75,8 @@ def main() -> None:
             f"unsure below a margin of {calibration.unsure_below:.3f} (on the validation split)"
         )
         norm, epoch = data[0].norm, history.best_epoch
-        save_checkpoint(paths.model, model, name, args, norm, params, epoch, calibration, unused)
-        best, where = history.best, paths.model.relative_to(paths.root)
+        save_checkpoint(paths.mnist_model, model, name, args, norm, params, epoch, calibration)
+        best, where = history.best, paths.mnist_model.relative_to(paths.root)
         print(f"train: saved {where} (epoch {best.epoch}, val acc {best.val_acc:.4f}, on {device})")
 
 

@@ -45,7 +45,11 @@ class PreprocessParams:
     seed: int = bounds(ge=0)
     mean: float = bounds(ge=-10, le=10)  # normalized pixel = (pixel / 255 - mean) / std
     std: float = bounds(gt=0, le=10)
-    collected_holdout: float = bounds(ge=0, le=1)  # share of collected pictures held out (by content hash)
+
+
+@dataclass(frozen=True)
+class CollectedParams:
+    holdout: float = bounds(ge=0, le=1)  # share of collected pictures held out to measure (by content hash)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,6 @@ class TrainParams:
     low_resolution: float = bounds(ge=0, le=1)  # share of images shrunk to 9..15 px and enlarged back
     plain_epochs: int = bounds(ge=0, le=1000)  # last epochs with only max_shift, max_rotation and max_scale
     ema_decay: float = bounds(ge=0, lt=1)  # 0 turns weight averaging off
-    collected_share: float = bounds(ge=0, lt=1)  # share of each batch drawn from the collected training pictures
     outlier_share: float = bounds(ge=0, le=1)  # synthetic non-digits added to each batch, per batch_size
     outlier_weight: float = bounds(ge=0, le=10)  # weight of their loss: cross-entropy to the uniform distribution
     digit_recall: float = bounds(gt=0, le=1)  # share of validation digits above the not-a-digit threshold
@@ -85,6 +88,15 @@ class TrainParams:
     processes: int = bounds(ge=1, le=1024)  # training processes on this machine (torchrun); see digits/distributed
     threads: int | Literal["auto"] = bounds(ge=1, le=1024)  # CPU threads per process
     amp: Amp  # bfloat16 autocast in training (see Amp)
+
+
+@dataclass(frozen=True)
+class AdaptParams:
+    steps: int = bounds(ge=0, le=100_000)  # fine-tuning steps on the collected pictures (0: the MNIST model as is)
+    batch_size: int = bounds(ge=2, le=65536)
+    collected_share: float = bounds(gt=0, lt=1)  # of each batch, collected pictures; the rest MNIST's (replay)
+    lr: float = bounds(gt=0, le=10)  # AdamW's learning rate at the first step, decaying to 0 (cosine)
+    seed: int = bounds(ge=0)
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,9 @@ class OodParams:
 SECTIONS = {
     "download": DownloadParams,
     "preprocess": PreprocessParams,
+    "collected": CollectedParams,
     "train": TrainParams,
+    "adapt": AdaptParams,
     "evaluate": EvaluateParams,
     "ood": OodParams,
 }

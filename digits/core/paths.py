@@ -13,7 +13,8 @@ SPLITS = ("train", "val", "test")
 COLLECTED_DIR = "data/collected"  # pictures people corrected or imported: <digit>/<sha256>.png (`dvc add`)
 COLLECTED_SPLITS_DIR = "data/processed_collected"  # train.pt, holdout.pt: the collected pictures, normalized
 COLLECTED_SPLITS = ("train", "holdout")
-MODEL = "models/model.pt"
+MNIST_MODEL = "models/mnist.pt"  # trained on MNIST alone (train)
+MODEL = "models/model.pt"  # what every consumer reads: the MNIST model adapted to the collected pictures (adapt)
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
 TEST_METRICS = "metrics/test.json"  # the headline: accuracy, loss (NLL), ECE, Brier, macro F1, collected holdout
 SELECTIVE_METRICS = "metrics/selective.json"  # test: AURC per score, errors at 99% coverage, the decisions' shares
@@ -58,6 +59,10 @@ class ProjectPaths:
     def collected_split(self, name: str) -> Path:
         assert name in COLLECTED_SPLITS, name
         return self.root / COLLECTED_SPLITS_DIR / f"{name}.pt"
+
+    @property
+    def mnist_model(self) -> Path:
+        return self.root / MNIST_MODEL
 
     @property
     def model(self) -> Path:

@@ -81,7 +81,7 @@ def check_range(value: Any, key: str, meta: Mapping[str, Any]) -> Any:
 
 
 def coerce_list(value: Any, item: type, key: str, meta: Mapping[str, Any]) -> tuple[Any, ...]:
-    if not isinstance(value, list):
+    if not isinstance(value, list | tuple):  # a tuple: the params a checkpoint recorded (the adapt stage reads them)
         raise PipelineError(f"{key}: must be a list of {item.__name__}, got {type_name(value)}")
     if meta.get("nonempty") and not value:
         raise PipelineError(f"{key}: must not be empty")

@@ -50,7 +50,7 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 
 def holdout_share(name: str) -> float:
-    """A picture's place in [0, 1) from its content hash: below `collected_holdout` it is held out.
+    """A picture's place in [0, 1) from its content hash: below `collected.holdout` it is held out.
     Adding pictures never moves one from one side to the other. 13 hex digits: 52 bits, exact in a float
     (16 digits would round the largest names up to 1.0)."""
     return int(name[:13], 16) / 16**13

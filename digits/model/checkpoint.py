@@ -2,7 +2,8 @@
 
 A checkpoint holds the architecture name and arguments, the input normalization the model was
 trained with, the train params, the selected epoch and the calibration (the temperature and the
-decision thresholds, digits/model/confidence.py), so `evaluate` and `predict` need only the file.
+decision thresholds, digits/model/confidence.py), so `evaluate` and `predict` need only the file. A model
+fine-tuned on collected pictures (the `adapt` stage) also records how: its `adaptation`.
 It loads with torch.load(weights_only=True): no code in it ever runs.
 """
 
@@ -30,6 +31,7 @@ KEYS = {
     "calibration",
     "state_dict",
 }
+OPTIONAL_KEYS = {"adaptation"}  # absent from a model trained on MNIST alone: its file is as before adapt existed
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Checkpoint:
     train_params: dict[str, Any]
     best_epoch: int
     calibration: Calibration
+    adaptation: dict[str, Any] | None  # the adapt stage's params and picture count; None: not adapted
 
 
 def save_checkpoint(
@@ -52,19 +55,19 @@ def save_checkpoint(
     train_params: Any,
     best_epoch: int,
     calibration: Calibration,
-    unused: tuple[str, ...] = (),
+    adaptation: dict[str, Any] | None = None,
 ) -> None:
-    """`unused`: train params left out of the record because they had no effect on the weights
-    (collected_share without collected pictures), so the same weights give the same file."""
-    recorded = {k: v for k, v in asdict(train_params).items() if k not in unused}
+    """`train_params`: the TrainParams the weights were trained with, or the mapping a checkpoint recorded
+    of them (the adapt stage passes its base model's on)."""
     record = {
         "format": FORMAT,
         "architecture": architecture,
         "model_args": model_args,
         "normalization": asdict(norm),
-        "train_params": recorded,
+        "train_params": train_params if isinstance(train_params, dict) else asdict(train_params),
         "best_epoch": best_epoch,
         "calibration": asdict(calibration),
+        **({"adaptation": adaptation} if adaptation else {}),
         # contiguous CPU copies, so the file does not depend on the device or memory layout used
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
     }
@@ -80,7 +83,11 @@ def load_checkpoint(path: Path) -> Checkpoint:
     record = safe_torch_load(path, f"model checkpoint ({hint})")
     if isinstance(record, dict) and record.get("format") == "digits.checkpoint.v1":
         raise PipelineError(f"{path}: a checkpoint from before calibration (v1); {hint} again")
-    if not isinstance(record, dict) or record.get("format") != FORMAT or set(record) != KEYS:
+    if (
+        not isinstance(record, dict)
+        or record.get("format") != FORMAT
+        or not KEYS <= set(record) <= KEYS | OPTIONAL_KEYS
+    ):
         raise PipelineError(f"{path}: not a model checkpoint of this project ({FORMAT}); {hint}")
     try:
         model = build_model(record["architecture"], record["model_args"])
@@ -94,4 +101,4 @@ def load_checkpoint(path: Path) -> Checkpoint:
         ) from None
     model = Calibrated(model, calibration.temperature).eval()
     args = record["architecture"], record["model_args"], norm, record["train_params"], record["best_epoch"]
-    return Checkpoint(model, *args, calibration)
+    return Checkpoint(model, *args, calibration, record.get("adaptation"))

@@ -71,38 +71,50 @@ def with_outliers(x: torch.Tensor, data: TrainingSet, trainer: Trainer) -> torch
     return torch.cat([x, outliers.contiguous(memory_format=torch.channels_last)])
 
 
+def train_step(trainer: Trainer, data: TrainingSet, batch: torch.Tensor, params: TrainParams) -> torch.Tensor:
+    """One optimizer step on the global batch `batch` ((B,) indices into data.images), this rank's share of it;
+    (3,) sums over the rank's images: plain cross-entropy, label-smoothed loss, correct answers."""
+    size = params.batch_size
+    draws = trainer.augmentation.draw(size, trainer.generator)
+    x, y = rank_batch(
+        data.images, data.labels, batch, draws, share(size, trainer.world.rank, trainer.world.size), trainer
+    )
+    x = with_outliers(x, data, trainer)
+    with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
+        both = trainer.model(x)  # (b + k, 10), or (b + k, 10, members) from an ensemble: one BatchNorm batch
+        logits, outlier_logits = both[: len(y)], both[len(y) :]
+        y = member_targets(logits, y)
+        smoothed = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
+        loss = smoothed  # + outlier exposure's term, which the logged losses leave out: they are the digits'
+        if len(outlier_logits):
+            loss = loss + params.outlier_weight * uniform_cross_entropy(outlier_logits.float())
+    trainer.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    trainer.optimizer.step()
+    trainer.schedule.step()
+    if trainer.averaged:
+        trainer.averaged.update_parameters(trainer.model)
+    with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
+        return torch.stack(
+            [
+                F.cross_entropy(logits.float(), y) * len(y),
+                smoothed.detach() * len(y),
+                (logits.argmax(1) == y).sum() / (y.numel() / len(y)),  # an ensemble's: its members' mean
+            ]
+        )
+
+
 def train_epoch(trainer: Trainer, data: TrainingSet, params: TrainParams, desc: str) -> tuple[float, float, float]:
     """One pass over shuffled full batches (the short last one is dropped);
     (mean plain cross-entropy, mean label-smoothed loss, accuracy)."""
     trainer.model.train()
     totals = torch.zeros(3, device=data.labels.device)  # plain loss sum, smoothed loss sum, correct (this rank's share)
     size, steps = params.batch_size, data.steps(params.batch_size)
-    mine = share(size, trainer.world.rank, trainer.world.size)
     batches = epoch_batches(data, size, trainer.generator)  # (B,) global batches, the same on every rank
     beat = heartbeat(desc, steps, trainer.world.writer)
     bar = tqdm(batches, total=steps, desc=desc, disable=None if trainer.world.writer else True, leave=False)
     for done, batch in enumerate(bar, 1):
-        draws = trainer.augmentation.draw(size, trainer.generator)
-        x, y = rank_batch(data.images, data.labels, batch, draws, mine, trainer)
-        x = with_outliers(x, data, trainer)
-        with torch.autocast(data.labels.device.type, dtype=torch.bfloat16, enabled=trainer.amp):
-            both = trainer.model(x)  # (b + k, 10), or (b + k, 10, members) from an ensemble: one BatchNorm batch
-            logits, outlier_logits = both[: len(y)], both[len(y) :]
-            y = member_targets(logits, y)
-            smoothed = F.cross_entropy(logits.float(), y, label_smoothing=params.label_smoothing)
-            loss = smoothed  # + outlier exposure's term, which the logged losses leave out: they are the digits'
-            if len(outlier_logits):
-                loss = loss + params.outlier_weight * uniform_cross_entropy(outlier_logits.float())
-        trainer.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        trainer.optimizer.step()
-        trainer.schedule.step()
-        if trainer.averaged:
-            trainer.averaged.update_parameters(trainer.model)
-        with torch.no_grad():  # the same logits again: no extra forward pass, nothing the gradients see
-            totals[0] += F.cross_entropy(logits.float(), y) * len(y)
-            totals[1] += smoothed.detach() * len(y)
-            totals[2] += (logits.argmax(1) == y).sum() / (y.numel() / len(y))  # an ensemble's: its members' mean
+        totals += train_step(trainer, data, batch, params)
         beat.tick(done)
     plain, smoothed, correct = (total / (steps * size) for total in sum_over_ranks(totals, trainer.world).tolist())
     return plain, smoothed, correct

@@ -91,13 +91,14 @@ def augmentation(params: TrainParams, norm: Normalization, epoch: int) -> Augmen
     )
 
 
-def with_outlier_pool(data: TrainingSet, params: TrainParams, norm: Normalization) -> TrainingSet:
-    """The training set plus a pool of synthetic non-digits from `params.seed`, when outlier_share > 0."""
+def with_outlier_pool(data: TrainingSet, params: TrainParams, norm: Normalization, steps: int) -> TrainingSet:
+    """The training set plus a pool of synthetic non-digits from `params.seed` for `steps` optimizer steps,
+    when outlier_share > 0."""
     if not params.outlier_share:
         return data
     per_batch = max(1, round(params.outlier_share * params.batch_size))
     # MNIST's default: 8 per batch x 429 steps x 9 epochs / 8 = 3,861 pictures, drawn in about 4 s
-    count = math.ceil(per_batch * data.steps(params.batch_size) * params.epochs / OUTLIER_VIEWS)
+    count = math.ceil(per_batch * steps / OUTLIER_VIEWS)
     pool = normalize(outlier_pixels(count, params.seed).numpy(), norm)  # (count, 1, 28, 28) float32
     return TrainingSet(data.images, data.labels, data.mnist, data.collected_per_batch, pool, per_batch)
 
@@ -110,17 +111,16 @@ def fit(
     device: torch.device,
     on_epoch: Callable[[EpochStats], None] | None = None,
     world: World = ONE_PROCESS,
-    collected: Split | None = None,
 ) -> History:
     """Train `model` in place; on return it holds the weights of the best validation epoch.
-    `collected` (pictures people corrected) fills `params.collected_share` of every batch.
+    (The pictures people corrected come later, in digits/training/adapt.py.)
 
     With several processes (`world`), call it on every rank: each gets the same History and weights.
     """
     assert params.batch_size % world.size == 0, "batch_size must divide by the world size (check_batch_divides)"
     model.to(device, memory_format=torch.channels_last)  # NHWC convolutions: ~1.8x faster on CPU here
-    data = training_set(train, collected, params.collected_share, params.batch_size)
-    data = with_outlier_pool(data, params, train.norm)
+    data = training_set(train, None, 0.0, params.batch_size)
+    data = with_outlier_pool(data, params, train.norm, data.steps(params.batch_size) * params.epochs)
     assert data.steps(params.batch_size) >= 1, "batch_size is larger than the training split"
     images, outliers = (t.to(device, memory_format=torch.channels_last) for t in (data.images, data.outliers))
     data = TrainingSet(

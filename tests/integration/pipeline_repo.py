@@ -23,6 +23,7 @@ SMALL = {
     "download": {"retries": 0, "timeout": 5.0},
     "preprocess": {"val_size": 100},
     "train": {"cnn_channels": [4, 8, 16, 16], "epochs": 2, "batch_size": 32, "threads": 1, "device": "cpu"},
+    "adapt": {"steps": 20, "batch_size": 32},
     "evaluate": {"device": "cpu"},
 }
 

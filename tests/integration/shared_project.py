@@ -17,7 +17,8 @@ from tests.integration.pipeline_repo import PipelineRepo, environment
 from tests.seaweed import S3Server, isolated_aws_env
 
 REMOTE = "storage"  # the DVC remote's name in .dvc/config
-OUTPUTS = ("data/raw", "data/processed", "models/model.pt")  # what the DVC remote holds (dvc.yaml's cached outs)
+# what the DVC remote holds (dvc.yaml's cached outs)
+OUTPUTS = ("data/raw", "data/processed", "models/mnist.pt", "models/model.pt")
 _prefixes = itertools.count()
 
 

@@ -33,7 +33,7 @@ def test_get_by_version_and_stage(shared: SharedProject, tmp_path: Path) -> None
 
     owner.run("dvc", "freeze", "ood", check=True)  # not under test: the costliest stage on the small data
     owner.edit_params({"train": {"lr": 0.02}})  # a second version of the model
-    assert owner.repro().stages_run == {"train", "evaluate"}
+    assert owner.repro().stages_run == {"train", "adapt", "evaluate"}
     owner.commit("train: lr 0.02")
     owner.run("git", "push", "-q", "origin", "main", check=True)
     owner.run("dvc", "push", check=True)

@@ -38,16 +38,18 @@ def test_new_pictures_version_retrain_and_go_back(repo: PipelineRepo) -> None:
     v1 = out_hashes(repo)
     add_pictures(repo, 80, seed=7)
     assert "collected:" in repo.run("dvc", "status", check=True).output
-    run = repo.repro()  # versions the pictures (the collected stage's output), then retrains on them
+    run = repo.repro()  # versions the pictures (the collected stage's output), then adapts the model to them
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"collected", "preprocess", "train", "evaluate", "ood"}  # ood: it scores the new model
+    assert run.stages_run == {"collected", "adapt", "evaluate", "ood"}  # not MNIST's; ood: it scores the new model
     assert "collected: 80 pictures in collected/" in run.output
     v2 = out_hashes(repo)
     assert v2["data/collected"] != v1["data/collected"]
-    assert v2["data/processed"] == v1["data/processed"] and v2["models/model.pt"] != v1["models/model.pt"]
+    assert v2["data/processed"] == v1["data/processed"] and v2["models/mnist.pt"] == v1["models/mnist.pt"]
+    assert v2["models/model.pt"] != v1["models/model.pt"] and v1["models/model.pt"] == v1["models/mnist.pt"]
     held = json.loads((repo.path / "metrics/test.json").read_text())["collected_holdout"]
     assert 0 < held["n_images"] < 80 and 0.0 <= held["accuracy"] <= 1.0
     assert held["n_images"] == len(holdout_images(repo))
+    assert f"adapt: {80 - held['n_images']} collected pictures, 20 steps" in run.output  # the rest, trained on
     diff = repo.run("dvc", "metrics", "diff", "--json", check=True).output
     assert "collected_holdout.accuracy" in json.loads(diff)["metrics/test.json"]
     repo.commit("data v2: 80 collected pictures")
@@ -56,11 +58,10 @@ def test_new_pictures_version_retrain_and_go_back(repo: PipelineRepo) -> None:
     repo.run("git", "checkout", "data-v1", "--", "dvc.lock", check=True)
     repo.run("dvc", "checkout", "collected", check=True)  # the folder as data-v1 recorded it
     assert Collection(repo.path / COLLECTED).pictures() == []
-    back = repo.repro("-f", "collected", "preprocess")  # recomputed from the empty folder, not restored
+    back = repo.repro("-f", "collected", "adapt")  # recomputed from the empty folder, not restored
     assert back.returncode == 0, back.output
-    assert {k: out_hashes(repo)[k] for k in ("data/collected", "data/processed_collected")} == {
-        k: v1[k] for k in ("data/collected", "data/processed_collected")
-    }  # an empty collection gives exactly the outputs it gave before
+    kept = ("data/collected", "data/processed_collected", "models/model.pt")
+    assert {k: out_hashes(repo)[k] for k in kept} == {k: v1[k] for k in kept}  # an empty collection: as before
     repo.run("git", "checkout", "data-v2", "--", "dvc.lock", check=True)
     repo.run("dvc", "checkout", "collected", check=True)  # and the pictures come back from the cache
     assert len(Collection(repo.path / COLLECTED).pictures()) == 80
@@ -81,10 +82,10 @@ def test_a_broken_picture_is_refused_before_dvc_versions_it(repo: PipelineRepo) 
 
 def test_the_holdout_keeps_its_pictures_as_the_collection_grows(repo: PipelineRepo) -> None:
     add_pictures(repo, 60, seed=8)
-    assert repo.repro("preprocess").returncode == 0
+    assert repo.repro("collected").returncode == 0
     before = holdout_images(repo)
     add_pictures(repo, 60, seed=9)
-    assert repo.repro("preprocess").returncode == 0
+    assert repo.repro("collected").returncode == 0
     after = holdout_images(repo)
     assert len(after) > len(before) > 0
     rows = {tuple(np.round(image.flatten().numpy(), 4)) for image in after}

@@ -101,7 +101,7 @@ def free_port() -> int:
 
 
 def weights(repo: PipelineRepo) -> dict[str, torch.Tensor]:
-    return torch.load(repo.path / "models/model.pt", weights_only=True)["state_dict"]
+    return torch.load(repo.path / "models/mnist.pt", weights_only=True)["state_dict"]
 
 
 def build_two_processes(baseline: PipelineRepo, folder: Path) -> dict:
@@ -109,7 +109,7 @@ def build_two_processes(baseline: PipelineRepo, folder: Path) -> dict:
     repo.edit_params({"train": {"processes": 2}})
     done = run(repo, "dvc", "repro")
     assert done.returncode == 0, done.output
-    assert done.stages_run == {"train", "evaluate", "ood"}  # dvc.lock records the process count
+    assert done.stages_run == {"train", "adapt", "evaluate", "ood"}  # dvc.lock records the process count
     return {}
 
 
@@ -124,7 +124,7 @@ def two_processes(baseline: tuple[PipelineRepo, Run], tmp_path_factory: pytest.T
 def test_two_processes_write_one_plain_checkpoint(two_processes: PipelineRepo, repo: PipelineRepo) -> None:
     lock = (two_processes.path / "dvc.lock").read_text()
     assert "--nproc-per-node 2 -m stages.train" in lock and "train.processes: 2" in lock
-    record = torch.load(two_processes.path / "models/model.pt", weights_only=True)
+    record = torch.load(two_processes.path / "models/mnist.pt", weights_only=True)
     assert record["train_params"]["processes"] == 2
     assert record["state_dict"].keys() == weights(repo).keys()  # no DDP `module.` prefix
     assert (two_processes.path / "metrics/test.json").is_file()  # evaluate read it as before
@@ -169,7 +169,7 @@ def test_two_agents_as_two_machines(two_processes: PipelineRepo, repo: PipelineR
     their order, so the weights and training curves are bitwise the same. (The files differ only
     in train_params.processes, 1 per machine here.)"""
     other = repo.copy_to(tmp_path / "other-machine")
-    (other.path / "models/model.pt").unlink()
+    (other.path / "models/mnist.pt").unlink()
     endpoint, lock_before = f"127.0.0.1:{free_port()}", (repo.path / "dvc.lock").read_text()
     rendezvous = ["--nnodes", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint, "--rdzv-id", "two-machines"]
     pet = {"PET_NNODES": "2", "PET_RDZV_BACKEND": "c10d", "PET_RDZV_ENDPOINT": endpoint, "PET_RDZV_ID": "two-machines"}
@@ -178,8 +178,8 @@ def test_two_agents_as_two_machines(two_processes: PipelineRepo, repo: PipelineR
         joined = launched.start(other, *LAUNCH, *rendezvous, "--nproc-per-node", "1", "-m", "stages.train")
         results = finish(workspace), finish(joined)
     assert [r.returncode for r in results] == [0, 0], [r.output for r in results]
-    assert "train: saved models/model.pt" in results[0].output and results[1].output == ""  # one writer
-    assert not (other.path / "models/model.pt").exists()
+    assert "train: saved models/mnist.pt" in results[0].output and results[1].output == ""  # one writer
+    assert not (other.path / "models/mnist.pt").exists()
     one_agent = weights(two_processes)
     assert all(torch.equal(w, one_agent[name]) for name, w in weights(repo).items())
     curves = [p.relative_to(repo.path) for p in (repo.path / "metrics/train").rglob("*.*")]
@@ -204,12 +204,12 @@ def test_killed_rank_stops_the_stage_within_seconds(two_processes: PipelineRepo,
     assert done.returncode != 0
     assert seconds < 15, f"the stage took {seconds:.1f} s to fail"
     assert f"train: error: rank 1 (pid {rank1.pid}) was killed by SIGKILL" in done.output, done.output
-    assert not (repo.path / "models/model.pt").exists()
+    assert not (repo.path / "models/mnist.pt").exists()
     assert (repo.path / "dvc.lock").read_text() == lock_before
     repo.edit_params({"train": {"epochs": 1}})
     again = run(repo, "dvc", "repro")
     assert again.returncode == 0, again.output
-    assert digest(repo.path / "models/model.pt") in (repo.path / "dvc.lock").read_text()
+    assert digest(repo.path / "models/mnist.pt") in (repo.path / "dvc.lock").read_text()
 
 
 def assert_one_error_line(output: str, *needles: str) -> None:
@@ -223,7 +223,7 @@ def test_batch_size_must_divide_by_the_processes(repo: PipelineRepo) -> None:
     done = run(repo, "dvc", "repro")
     assert done.returncode != 0
     assert_one_error_line(done.output, "train.batch_size: 33 does not divide by the 2 training processes")
-    assert not (repo.path / "models/model.pt").exists()
+    assert not (repo.path / "models/mnist.pt").exists()
 
 
 @pytest.mark.parametrize(

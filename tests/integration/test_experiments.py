@@ -117,8 +117,9 @@ def test_the_readme_walk_keeps_the_model_where_the_lock_names_other_bytes(repo: 
     committed dvc.lock records: DVC's cache never held the committed model, yet nothing is lost."""
     own, lock_text = model_md5(repo), (repo.path / "dvc.lock").read_text()
     lock = yaml.safe_load(lock_text)
-    model_out = next(out for out in lock["stages"]["train"]["outs"] if out["path"] == "models/model.pt")
-    model_out["md5"] = "0" * 32  # bytes trained elsewhere, never in this cache
+    for stage, path in (("train", "models/mnist.pt"), ("adapt", "models/model.pt")):
+        model_out = next(out for out in lock["stages"][stage]["outs"] if out["path"] == path)
+        model_out["md5"] = "0" * 32  # bytes trained elsewhere, never in this cache
     (repo.path / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
     repo.commit("dvc.lock from another CPU kind")
     (repo.path / "dvc.lock").write_text(lock_text)  # as after the first `dvc repro` here: this machine's own run
@@ -127,7 +128,7 @@ def test_the_readme_walk_keeps_the_model_where_the_lock_names_other_bytes(repo: 
 
     repo.run("dvc", "exp", "save", "-n", "mine", check=True)  # this machine's run, to come back to
     run = repo.run("dvc", "exp", "run", "--temp", "-n", "quick", "-S", "train.lr=0.01", "-S", "train.epochs=1")
-    assert run.returncode == 0 and run.stages_run == {"train", "evaluate", "ood"}, run.output
+    assert run.returncode == 0 and run.stages_run == {"train", "adapt", "evaluate", "ood"}, run.output
     assert model_md5(repo) == own and repo.run("dvc", "status", "--json", check=True).output.strip() == "{}"
     records = {record["name"]: record for record in experiments(repo.run("dvc", "exp", "show", "--json").output)}
     assert set(records) == {"mine", "quick"}

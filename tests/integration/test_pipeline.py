@@ -17,6 +17,7 @@ OUTPUTS = [
     "data/processed/train.pt",
     "data/processed/val.pt",
     "data/processed/test.pt",
+    "models/mnist.pt",
     "models/model.pt",
     "metrics/test.json",
     "metrics/plots/per_class.json",
@@ -40,7 +41,7 @@ def test_a_fresh_clone_reproduces_with_dvc_repro_alone(baseline: tuple[PipelineR
     """`git clone` then `dvc repro` as the first command: every stage runs and writes every output, with no
     folder to make first and no warning about the empty collection, and DVC then calls it all up to date."""
     repo, first_run = baseline
-    assert first_run.stages_run == {"collected", "download", "preprocess", "train", "evaluate", "ood"}
+    assert first_run.stages_run == {"collected", "download", "preprocess", "train", "adapt", "evaluate", "ood"}
     assert "WARNING" not in first_run.output and "ERROR" not in first_run.output, first_run.output
     assert (repo.path / "data/collected").is_dir()  # the empty collection data/collected.dvc records
     assert repo.run("dvc", "status", "--json", check=True).output.strip() == "{}"
@@ -129,7 +130,7 @@ def test_preprocess_key_reruns_all_but_download(repo: PipelineRepo) -> None:
     repo.edit_params({"preprocess": {"val_size": 120}})
     run = repo.repro()
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"preprocess", "train", "evaluate", "ood"}
+    assert run.stages_run == {"preprocess", "train", "adapt", "evaluate", "ood"}
 
 
 def test_new_mirror_with_same_data_reruns_only_download(repo: PipelineRepo, server: MirrorServer) -> None:
@@ -145,7 +146,7 @@ def test_train_key_reruns_train_evaluate_and_ood_and_metrics_diff_reports_it(rep
     repo.edit_params({"train": {"lr": old_lr * 4}})
     run = repo.repro()
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"train", "evaluate", "ood"}
+    assert run.stages_run == {"train", "adapt", "evaluate", "ood"}
     diff = json.loads(repo.run("dvc", "metrics", "diff", "--json", check=True).output)
     changed = diff["metrics/test.json"]
     assert "loss" in changed and changed["loss"]["old"] != changed["loss"]["new"]
@@ -180,7 +181,7 @@ def test_no_good_mirror_fails_with_checksum_message_and_no_file(repo: PipelineRe
 
 def test_bad_params_fail_before_any_work(repo: PipelineRepo) -> None:
     repo.edit_params({"train": {"epochs": 0}})
-    before = (repo.path / "models/model.pt").read_bytes()
+    before = (repo.path / "models/mnist.pt").read_bytes()
     run = repo.repro()
     assert run.returncode != 0
     assert "train: error: " in run.output and "train.epochs: must be >= 1, got 0" in run.output
@@ -188,4 +189,4 @@ def test_bad_params_fail_before_any_work(repo: PipelineRepo) -> None:
     assert run.stages_run == {"train"}
     lock = (repo.path / "dvc.lock").read_text()
     assert "epochs: 2" in lock
-    assert not (repo.path / "models/model.pt").exists() or (repo.path / "models/model.pt").read_bytes() == before
+    assert not (repo.path / "models/mnist.pt").exists() or (repo.path / "models/mnist.pt").read_bytes() == before

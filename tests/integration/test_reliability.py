@@ -121,7 +121,7 @@ def test_sigkill_in_training_then_repro_completes(repo: PipelineRepo) -> None:
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
     assert (repo.path / "dvc.lock").read_text() == lock_before  # nothing recorded for the killed run
-    model = repo.path / "models/model.pt"
+    model = repo.path / "models/mnist.pt"
     assert not model.exists() or digest(model) in lock_before  # never a truncated model
     repo.edit_params({"train": {"epochs": 3}})
     run = repo.repro()

@@ -5,8 +5,6 @@ import torch
 
 from digits.data.splits import Normalization, Split
 from digits.training.batches import TrainingSet, epoch_batches, training_set
-from digits.training.fit import fit, init_model
-from tests.unit.test_training import CPU, small, splits  # noqa: F401  (splits: the module's fixture)
 
 NORM = Normalization(0.1, 0.3)
 
@@ -54,29 +52,3 @@ def test_collected_batches_are_seeded() -> None:
 def test_a_tiny_share_still_takes_one_picture_and_zero_takes_none() -> None:
     assert training_set(split(100), split(7), 0.001, 16).collected_per_batch == 1
     assert training_set(split(100), split(7), 0.0, 16).collected_per_batch == 0
-
-
-def test_fit_with_an_empty_collection_gives_the_same_weights(splits: dict[str, Split]) -> None:  # noqa: F811
-    states = []
-    for collected, share in ((None, 0.2), (split(0), 0.2), (split(5), 0.0)):
-        params = small(epochs=1, collected_share=share)
-        model = init_model(params)
-        fit(model, splits["train"], splits["val"], params, CPU, collected=collected)
-        states.append(model.state_dict())
-    for state in states[1:]:
-        assert all(torch.equal(states[0][k], state[k]) for k in state)
-
-
-def test_fit_learns_the_collected_pictures(splits: dict[str, Split]) -> None:  # noqa: F811
-    # Pictures MNIST lacks (a bright square), all labelled 7: mixed in, the model learns to call them 7.
-    square = torch.full((20, 1, 28, 28), -0.3)
-    square[:, :, 8:20, 8:20] = 3.0
-    collected = Split(square, torch.full((20,), 7, dtype=torch.int64), splits["train"].norm)
-    predictions = {}
-    for share in (0.0, 0.25):
-        params = small(epochs=2, collected_share=share)
-        model = init_model(params)
-        history = fit(model, splits["train"], splits["val"], params, CPU, collected=collected)
-        predictions[share] = model.eval()(square).argmax(1)
-        assert history.best.val_acc > 0.6
-    assert (predictions[0.25] == 7).all() and not (predictions[0.0] == 7).all()

@@ -75,12 +75,15 @@ def test_train_runs_under_the_launcher_with_its_process_count() -> None:
 
 
 # Keys a stage reads from another stage's section: one knob for one meaning.
-BORROWED = {"ood": ["evaluate.calibration_bins"]}  # the UCI digits' ECE is binned as the test set's
+BORROWED = {
+    "ood": ["evaluate.calibration_bins"],  # the UCI digits' ECE is binned as the test set's
+    "collected": ["preprocess.mean", "preprocess.std"],  # the collected pictures are normalized as MNIST is
+}
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_params_are_the_sections_keys(stage: str) -> None:
-    """A stage with no section in params.yaml (collected: no knobs) reads none."""
+    """Each stage reads its own section (and what BORROWED names); a stage without one reads none."""
     expected = [f"{stage}.{f.name}" for f in fields(SECTIONS[stage])] if stage in SECTIONS else []
     expected += BORROWED.get(stage, [])
     assert sorted(STAGES[stage].get("params", [])) == sorted(expected)
@@ -89,9 +92,10 @@ def test_params_are_the_sections_keys(stage: str) -> None:
 def test_outputs_match_declared_paths() -> None:
     outs = {stage: names(spec["outs"]) for stage, spec in STAGES.items()}
     assert outs["download"] == [paths.RAW_DIR]
-    assert outs["collected"] == [paths.COLLECTED_DIR]
-    assert outs["preprocess"] == [paths.PROCESSED_DIR, paths.COLLECTED_SPLITS_DIR]
-    assert outs["train"] == [paths.MODEL, paths.TRAIN_LOG_DIR]
+    assert outs["collected"] == [paths.COLLECTED_DIR, paths.COLLECTED_SPLITS_DIR]
+    assert outs["preprocess"] == [paths.PROCESSED_DIR]
+    assert outs["train"] == [paths.MNIST_MODEL, paths.TRAIN_LOG_DIR]
+    assert outs["adapt"] == [paths.MODEL]
     assert outs["evaluate"] == [
         paths.TEST_METRICS,
         paths.SELECTIVE_METRICS,
@@ -111,9 +115,11 @@ def test_outputs_match_declared_paths() -> None:
         paths.NON_DIGITS_IMAGE,
     ]
     data_deps = {stage: [d for d in names(spec["deps"]) if not d.endswith(".py")] for stage, spec in STAGES.items()}
-    assert data_deps["preprocess"] == [paths.RAW_DIR, paths.COLLECTED_DIR]
+    assert data_deps["preprocess"] == [paths.RAW_DIR]
     collected = f"{paths.COLLECTED_SPLITS_DIR}/{{}}.pt"
     processed = f"{paths.PROCESSED_DIR}/{{}}.pt"
-    assert data_deps["train"] == [processed.format("train"), processed.format("val"), collected.format("train")]
+    assert data_deps["train"] == [processed.format("train"), processed.format("val")]
+    train_val = [processed.format("train"), processed.format("val")]
+    assert data_deps["adapt"] == [paths.MNIST_MODEL, *train_val, collected.format("train")]
     assert data_deps["evaluate"] == [paths.MODEL, processed.format("test"), collected.format("holdout")]
     assert data_deps["ood"] == [paths.MODEL, f"{paths.PROCESSED_DIR}/test.pt"]

@@ -93,13 +93,15 @@ def test_a_checkpoint_from_before_calibration_is_one_line_saying_to_train_again(
     )
 
 
-def test_params_without_effect_are_left_out_so_the_same_weights_give_the_same_file(tmp_path: Path) -> None:
+def test_an_adapted_model_records_its_adaptation_and_a_base_model_has_none(tmp_path: Path) -> None:
     model, args, norm = CNN((4, 8, 8, 8)).eval(), {"channels": [4, 8, 8, 8]}, Normalization(0.1, 0.3)
-    save_checkpoint(tmp_path / "a.pt", model, "cnn", args, norm, train_params(), 2, CALIBRATION, ("collected_share",))
-    loaded = load_checkpoint(tmp_path / "a.pt")
-    assert "collected_share" not in loaded.train_params and loaded.train_params["lr"] == train_params().lr
-    save_checkpoint(tmp_path / "b.pt", model, "cnn", args, norm, train_params(), 2, CALIBRATION, ("collected_share",))
-    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    save_checkpoint(tmp_path / "a.pt", model, "cnn", args, norm, train_params(), 2, CALIBRATION)
+    base = load_checkpoint(tmp_path / "a.pt")
+    assert base.adaptation is None and base.train_params["lr"] == train_params().lr
+    adaptation = {"pictures": 12, "steps": 5, "lr": 0.001}
+    save_checkpoint(tmp_path / "b.pt", model, "cnn", args, norm, base.train_params, 2, CALIBRATION, adaptation)
+    adapted = load_checkpoint(tmp_path / "b.pt")
+    assert adapted.adaptation == adaptation and adapted.train_params == base.train_params
 
 
 def test_checkpoint_with_foreign_weights(tmp_path: Path) -> None:

@@ -125,10 +125,11 @@ def test_the_outlier_loss_is_least_for_a_uniform_prediction() -> None:
 
 def test_the_outlier_pool_holds_one_picture_for_every_eight_drawn(splits: dict[str, object]) -> None:
     params = small(outlier_share=0.125, epochs=3)  # 4 per batch of 32
-    data = with_outlier_pool(training_set(splits["train"], None, 0, 32), params, splits["train"].norm)
+    mnist = training_set(splits["train"], None, 0, 32)
+    data = with_outlier_pool(mnist, params, splits["train"].norm, mnist.steps(32) * 3)
     assert data.outliers_per_batch == 4
     assert len(data.outliers) == math.ceil(4 * data.steps(32) * 3 / 8) and data.outliers.shape[1:] == (1, 28, 28)
-    plain = with_outlier_pool(training_set(splits["train"], None, 0, 32), small(outlier_share=0.0), Normalization(0, 1))
+    plain = with_outlier_pool(mnist, small(outlier_share=0.0), Normalization(0, 1), mnist.steps(32) * 3)
     assert plain.outliers_per_batch == 0 and len(plain.outliers) == 0
 
 
