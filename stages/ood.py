@@ -2,8 +2,8 @@
 no digit, written to metrics/ood.json.
 
 The UCI optical digits, MNIST's test digits and the generated non-digits go in as pictures through
-digits.data.imageprep (as `digits predict` reads files); the robustness suite varies MNIST's test
-digits. All are reported, never trained on.
+digits.data.imageprep (as `digits predict` reads files), made once by the `ood_inputs` stage; the robustness
+suite varies MNIST's test digits. All are reported, never trained on.
 """
 
 import torch
@@ -15,7 +15,8 @@ from digits.core.paths import project_paths
 from digits.core.runtime import configure_torch, resolve_device
 from digits.evaluation.figures import save_png, variant_grid
 from digits.evaluation.loading import load_model_and_test
-from digits.evaluation.ood.rejection import as_pictures, non_digit_pixels, non_digit_report, split_pixels
+from digits.evaluation.ood.inputs import load_ood_inputs
+from digits.evaluation.ood.rejection import non_digit_report
 from digits.evaluation.ood.suite import robustness_metrics, robustness_rows, uci_metrics, variant_accuracies
 from digits.evaluation.ood.variants import VARIANTS, make_variant
 from digits.evaluation.reports import to_pixels
@@ -33,16 +34,15 @@ def main() -> None:
     device = resolve_device(params.device, "ood.device")
     configure_torch("auto")
     checkpoint, test = load_model_and_test(paths)
-    model = checkpoint.model.to(device)
-    uci, uci_recall, uci_curve = uci_metrics(model, checkpoint.norm, params.batch_size, device, bins)
+    model, inputs = checkpoint.model.to(device), load_ood_inputs(paths.ood_inputs)
+    uci, uci_recall, uci_curve = uci_metrics(model, inputs.uci, inputs.uci_labels, params.batch_size, device, bins)
     scores = variant_accuracies(model, test, params.seed, params.batch_size, device)
     robustness = robustness_metrics(scores)
-    pixels = split_pixels(test)  # (N, 28, 28) uint8
-    logits = predict_logits(model, as_pictures(pixels, test.norm), params.batch_size, device)  # (N, 10)
+    logits = predict_logits(model, inputs.mnist_pictures, params.batch_size, device)  # (N, 10)
     correct = logits.argmax(1) == test.labels
     pictures = {k: v for k, v in selective_metrics(sureness(logits), correct).items() if k.startswith("errors_at")}
     mnist = {"accuracy": round(float(correct.double().mean()), 6), **pictures}
-    kinds = non_digit_pixels(params.seed, pixels)
+    kinds = inputs.non_digits
     not_a_digit, kind_rows = non_digit_report(model, logits, kinds, test.norm, params.batch_size, device)
     examples = to_pixels(test.images[:EXAMPLES], test.norm)  # (K, 28, 28) in [0, 1]
     variants = {"original": examples} | {

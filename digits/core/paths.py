@@ -13,6 +13,7 @@ SPLITS = ("train", "val", "test")
 COLLECTED_DIR = "data/collected"  # pictures people corrected or imported: <digit>/<sha256>.png (`dvc add`)
 COLLECTED_SPLITS_DIR = "data/processed_collected"  # train.pt, holdout.pt: the collected pictures, normalized
 COLLECTED_SPLITS = ("train", "holdout")
+OOD_INPUTS = "data/ood_inputs.pt"  # the ood stage's pictures as model inputs (UCI, MNIST test, non-digits)
 MNIST_MODEL = "models/mnist.pt"  # trained on MNIST alone (train)
 MODEL = "models/model.pt"  # what every consumer reads: the MNIST model adapted to the collected pictures (adapt)
 TRAIN_LOG_DIR = "metrics/train"  # DVCLive: metrics.json and plots/metrics/{train,val}/*.tsv
@@ -59,6 +60,10 @@ class ProjectPaths:
     def collected_split(self, name: str) -> Path:
         assert name in COLLECTED_SPLITS, name
         return self.root / COLLECTED_SPLITS_DIR / f"{name}.pt"
+
+    @property
+    def ood_inputs(self) -> Path:
+        return self.root / OOD_INPUTS
 
     @property
     def mnist_model(self) -> Path:

@@ -18,7 +18,7 @@ from tests.seaweed import S3Server, isolated_aws_env
 
 REMOTE = "storage"  # the DVC remote's name in .dvc/config
 # what the DVC remote holds (dvc.yaml's cached outs)
-OUTPUTS = ("data/raw", "data/processed", "models/mnist.pt", "models/model.pt")
+OUTPUTS = ("data/raw", "data/processed", "data/ood_inputs.pt", "models/mnist.pt", "models/model.pt")
 _prefixes = itertools.count()
 
 

@@ -17,6 +17,7 @@ OUTPUTS = [
     "data/processed/train.pt",
     "data/processed/val.pt",
     "data/processed/test.pt",
+    "data/ood_inputs.pt",
     "models/mnist.pt",
     "models/model.pt",
     "metrics/test.json",
@@ -41,7 +42,7 @@ def test_a_fresh_clone_reproduces_with_dvc_repro_alone(baseline: tuple[PipelineR
     """`git clone` then `dvc repro` as the first command: every stage runs and writes every output, with no
     folder to make first and no warning about the empty collection, and DVC then calls it all up to date."""
     repo, first_run = baseline
-    assert first_run.stages_run == {"collected", "download", "preprocess", "train", "adapt", "evaluate", "ood"}
+    assert first_run.stages_run == {"collected", "download", "preprocess", "train", "adapt", "evaluate", "ood_inputs", "ood"}
     assert "WARNING" not in first_run.output and "ERROR" not in first_run.output, first_run.output
     assert (repo.path / "data/collected").is_dir()  # the empty collection data/collected.dvc records
     assert repo.run("dvc", "status", "--json", check=True).output.strip() == "{}"
@@ -116,7 +117,7 @@ def test_ood_key_reruns_only_ood(repo: PipelineRepo) -> None:
     repo.edit_params({"ood": {"seed": 1}})
     run = repo.repro()
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"ood"}
+    assert run.stages_run == {"ood_inputs", "ood"}  # the seed draws the non-digits and the robustness suite
 
 
 def test_second_repro_runs_nothing(repo: PipelineRepo) -> None:

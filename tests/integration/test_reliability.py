@@ -147,6 +147,6 @@ def test_repro_force_is_byte_identical(repo: PipelineRepo) -> None:
     before = outputs(repo)
     run = repo.repro("-f")
     assert run.returncode == 0, run.output
-    assert run.stages_run == {"collected", "download", "preprocess", "train", "evaluate", "ood"}
+    assert run.stages_run == {"collected", "download", "preprocess", "train", "adapt", "evaluate", "ood_inputs", "ood"}
     assert outputs(repo) == before
     assert repo.run("git", "status", "--porcelain", "dvc.lock", "metrics", check=True).output == ""

@@ -45,7 +45,7 @@ def test_ci_repro_pull_allow_missing(shared: SharedProject, tmp_path: Path) -> N
     ci.edit_params({"train": {"lr": 0.02}})
     second = ci.repro("--pull", "--allow-missing")
     assert second.returncode == 0, second.output
-    assert second.stages_run == {"train", "evaluate", "ood"}
+    assert second.stages_run == {"train", "adapt", "evaluate", "ood"}
     assert not (ci.path / "data/raw").exists(), "download's output was needed by nothing that ran"
     assert md5(ci.path / "data/processed/train.pt") == md5(shared.owner.path / "data/processed/train.pt")
     assert md5(ci.path / "models/model.pt") != md5(shared.owner.path / "models/model.pt")

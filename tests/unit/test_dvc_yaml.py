@@ -77,6 +77,7 @@ def test_train_runs_under_the_launcher_with_its_process_count() -> None:
 # Keys a stage reads from another stage's section: one knob for one meaning.
 BORROWED = {
     "ood": ["evaluate.calibration_bins"],  # the UCI digits' ECE is binned as the test set's
+    "ood_inputs": ["ood.seed"],  # the ood stage's pictures, drawn with its seed
     "collected": ["preprocess.mean", "preprocess.std"],  # the collected pictures are normalized as MNIST is
 }
 
@@ -122,4 +123,5 @@ def test_outputs_match_declared_paths() -> None:
     train_val = [processed.format("train"), processed.format("val")]
     assert data_deps["adapt"] == [paths.MNIST_MODEL, *train_val, collected.format("train")]
     assert data_deps["evaluate"] == [paths.MODEL, processed.format("test"), collected.format("holdout")]
-    assert data_deps["ood"] == [paths.MODEL, f"{paths.PROCESSED_DIR}/test.pt"]
+    assert data_deps["ood"] == [paths.MODEL, f"{paths.PROCESSED_DIR}/test.pt", paths.OOD_INPUTS]
+    assert data_deps["ood_inputs"] == [f"{paths.PROCESSED_DIR}/test.pt"] and outs["ood_inputs"] == [paths.OOD_INPUTS]

@@ -3,10 +3,10 @@
 import torch
 from torch import nn
 
-from digits.data.splits import Normalization, Split
+from digits.data.splits import Split
 from digits.evaluation.calibration import ece
 from digits.evaluation.metrics import per_class_rows
-from digits.evaluation.ood.uci import UPSCALINGS, uci_inputs
+from digits.evaluation.ood.uci import UPSCALINGS
 from digits.evaluation.ood.variants import VARIANTS, make_variant
 from digits.evaluation.reports import to_pixels
 from digits.evaluation.selective import curve_rows, risk_at_coverage, selective_metrics
@@ -21,18 +21,21 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def uci_metrics(
-    model: nn.Module, norm: Normalization, batch_size: int, device: torch.device, bins: int
+    model: nn.Module,
+    uci: dict[str, torch.Tensor],
+    labels: torch.Tensor,
+    batch_size: int,
+    device: torch.device,
+    bins: int,
 ) -> tuple[dict[str, object], list[dict[str, object]], list[dict[str, object]]]:
-    """The 1,797 UCI digits, upscaled the first way in UPSCALINGS: (metrics, one {digit, recall} row per
-    digit, the risk-coverage curve). The metrics hold the accuracy, the accuracy under each other upscaling,
-    the ECE (`bins` equal-width bins), the AURC and the error among the surest UCI_COVERAGE of them."""
+    """The 1,797 UCI digits (`uci`: the model inputs under each upscaling, uci.uci_inputs), upscaled the first
+    way in UPSCALINGS: (metrics, one {digit, recall} row per digit, the risk-coverage curve). The metrics hold
+    the accuracy, the accuracy under each other upscaling, the ECE (`bins` equal-width bins), the AURC and the
+    error among the surest UCI_COVERAGE of them."""
     reported, *others = UPSCALINGS
-    images, labels = uci_inputs(norm, reported)
-    logits = predict_logits(model, images, batch_size, device)  # (1797, 10), calibrated
+    logits = predict_logits(model, uci[reported], batch_size, device)  # (1797, 10), calibrated
     recall = [{"digit": row["digit"], "recall": row["recall"]} for row in per_class_rows(logits, labels)]
-    other_accuracy = {
-        name: accuracy(predict_logits(model, uci_inputs(norm, name)[0], batch_size, device), labels) for name in others
-    }
+    other_accuracy = {name: accuracy(predict_logits(model, uci[name], batch_size, device), labels) for name in others}
     correct = logits.argmax(1) == labels
     metrics = {
         "accuracy": accuracy(logits, labels),
