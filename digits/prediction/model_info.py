@@ -23,6 +23,7 @@ def describe(checkpoint: Checkpoint, path: Path) -> dict[str, Any]:
         "best_epoch": checkpoint.best_epoch,
         "calibration": calibration(checkpoint),
         "train_params": checkpoint.train_params,
+        "adaptation": checkpoint.adaptation,  # None: trained on MNIST alone, not adapted to collected pictures
     }
 
 

@@ -1,5 +1,5 @@
-"""Collected pictures through the real pipeline: `dvc repro` versions and trains on them, the holdout metric, and
-back to v1."""
+"""Collected pictures through the real pipeline: `dvc repro` versions them and adapts the model to them (the
+loop's stages only), the holdout metric, and back to v1."""
 
 import json
 
@@ -7,11 +7,15 @@ import numpy as np
 import torch
 import yaml
 
+from digits.core.params import load_params
 from digits.data.collection import Collection
-from tests.integration.pipeline_repo import PipelineRepo
+from digits.model.checkpoint import load_checkpoint
+from tests.integration.pipeline_repo import ROOT, PipelineRepo
 from tests.support import synthetic_digits
 
 COLLECTED = "data/collected"
+ADAPT = load_params(ROOT / "params.yaml", "adapt")
+ADAPT_DEFAULTS = {"collected_share": ADAPT.collected_share, "lr": ADAPT.lr, "seed": ADAPT.seed}
 
 
 def add_pictures(repo: PipelineRepo, n: int, seed: int) -> None:
@@ -50,6 +54,8 @@ def test_new_pictures_version_retrain_and_go_back(repo: PipelineRepo) -> None:
     assert 0 < held["n_images"] < 80 and 0.0 <= held["accuracy"] <= 1.0
     assert held["n_images"] == len(holdout_images(repo))
     assert f"adapt: {80 - held['n_images']} collected pictures, 20 steps" in run.output  # the rest, trained on
+    adaptation = load_checkpoint(repo.path / "models/model.pt").adaptation  # what `digits inspect` shows
+    assert adaptation == {"pictures": 80 - held["n_images"], "steps": 20, "batch_size": 32, **ADAPT_DEFAULTS}
     diff = repo.run("dvc", "metrics", "diff", "--json", check=True).output
     assert "collected_holdout.accuracy" in json.loads(diff)["metrics/test.json"]
     repo.commit("data v2: 80 collected pictures")

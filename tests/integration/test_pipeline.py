@@ -42,7 +42,16 @@ def test_a_fresh_clone_reproduces_with_dvc_repro_alone(baseline: tuple[PipelineR
     """`git clone` then `dvc repro` as the first command: every stage runs and writes every output, with no
     folder to make first and no warning about the empty collection, and DVC then calls it all up to date."""
     repo, first_run = baseline
-    assert first_run.stages_run == {"collected", "download", "preprocess", "train", "adapt", "evaluate", "ood_inputs", "ood"}
+    assert first_run.stages_run == {
+        "collected",
+        "download",
+        "preprocess",
+        "train",
+        "adapt",
+        "evaluate",
+        "ood_inputs",
+        "ood",
+    }
     assert "WARNING" not in first_run.output and "ERROR" not in first_run.output, first_run.output
     assert (repo.path / "data/collected").is_dir()  # the empty collection data/collected.dvc records
     assert repo.run("dvc", "status", "--json", check=True).output.strip() == "{}"
