@@ -96,6 +96,7 @@ class AdaptParams:
     batch_size: int = bounds(ge=2, le=65536)
     collected_share: float = bounds(gt=0, lt=1)  # of each batch, collected pictures; the rest MNIST's (replay)
     lr: float = bounds(gt=0, le=10)  # AdamW's learning rate at the first step, decaying to 0 (cosine)
+    blend: float = bounds(gt=0, le=1)  # share of the fine-tune's change kept (1: all of it); see training/adapt.py
     seed: int = bounds(ge=0)
 
 

@@ -7,6 +7,11 @@ so the not-a-digit score keeps its meaning. BatchNorm keeps MNIST's running stat
 in eval mode): batches half full of new pictures would otherwise move the statistics that every MNIST
 image is normalized with. AdamW, its rate decaying from `lr` to 0 over the steps (cosine).
 
+The weights then end `blend` of the way from the base model's to the fine-tuned ones (weight-space
+ensembling, WiSE-FT: Wortsman et al., CVPR 2022). On real MNIST and a new writer's digits, 0.7 kept MNIST's
+test accuracy within 0.02 pp of the base model's where the plain fine-tune lost 0.1 pp, and still read
+every one of the writer's digits (docs/collected-data.md).
+
 The training recipe (augmentation, label smoothing, outlier exposure, weight decay) is the base model's
 own, read from its checkpoint, so the fine-tune continues the training that made it.
 """
@@ -80,8 +85,18 @@ def adapt(
         train_in_bf16(recipe.amp, device),
         ONE_PROCESS,
     )
+    base = {name: value.detach().clone() for name, value in model.state_dict().items()}
     freeze_batchnorm(model)
     for batch in steps_of_batches(data, params.batch_size, generator, params.steps):
         train_step(trainer, data, batch, recipe)
     model.eval()
+    blend_weights(model, base, params.blend)
     return time.perf_counter() - start
+
+
+def blend_weights(model: nn.Module, base: dict[str, torch.Tensor], blend: float) -> None:
+    """In place: every floating-point tensor to base + blend * (now - base); counters as they are."""
+    with torch.no_grad():
+        for name, value in model.state_dict().items():
+            if value.is_floating_point() and blend != 1:
+                value.copy_(base[name] + blend * (value - base[name]))

@@ -15,7 +15,7 @@ from tests.support import synthetic_digits
 
 COLLECTED = "data/collected"
 ADAPT = load_params(ROOT / "params.yaml", "adapt")
-ADAPT_DEFAULTS = {"collected_share": ADAPT.collected_share, "lr": ADAPT.lr, "seed": ADAPT.seed}
+ADAPT_DEFAULTS = {"collected_share": ADAPT.collected_share, "lr": ADAPT.lr, "blend": ADAPT.blend, "seed": ADAPT.seed}
 
 
 def add_pictures(repo: PipelineRepo, n: int, seed: int) -> None:
