@@ -21,6 +21,8 @@ from digits.training.adapt import adapt
 from digits.training.calibrate import calibrate
 from digits.training.epoch import validate
 
+SCORING_BATCH = 1024  # images per forward pass when scoring (validation, the collected pictures)
+
 
 def keep_base(paths: ProjectPaths, why: str) -> None:
     with atomic_file(paths.model) as tmp:
@@ -41,10 +43,10 @@ def main() -> None:
     device = resolve_device(recipe.device, "train.device")
     configure_torch(recipe.threads)
     network, mnist, val = base.model.network, load_split(paths.split("train")), load_split(paths.split("val"))
-    before = validate(network, val, 1024, device, ONE_PROCESS)[1]
+    before = validate(network, val, SCORING_BATCH, device, ONE_PROCESS)[1]
     seconds = adapt(network, mnist, collected, recipe, params, device)
-    after = validate(network, val, 1024, device, ONE_PROCESS)[1]
-    learned = validate(network, collected, 1024, device, ONE_PROCESS)[1]
+    after = validate(network, val, SCORING_BATCH, device, ONE_PROCESS)[1]
+    learned = validate(network, collected, SCORING_BATCH, device, ONE_PROCESS)[1]
     calibration = calibrate(network, val, recipe, device)
     adaptation = {"pictures": len(collected), **asdict(params)}
     norm, epoch = base.norm, base.best_epoch
