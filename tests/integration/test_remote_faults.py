@@ -183,7 +183,7 @@ def test_pull_killed_midway_then_completed(heavy: SharedProject, own_s3: S3Serve
     verify_outputs(newcomer)
     assert md5(newcomer.path / BIG) == md5(heavy.owner.path / BIG)
     assert names(newcomer.path / "data") == [
-        *(".gitignore", "big.bin", "big.bin.dvc", "collected"),
+        *(".gitignore", "big.bin", "big.bin.dvc", "collected", "ood_inputs.pt"),
         *("processed", "processed_collected", "raw"),
     ]
-    assert names(newcomer.path / "models") == [".gitignore", "model.pt"]
+    assert names(newcomer.path / "models") == [".gitignore", "mnist.pt", "model.pt"]
