@@ -14,12 +14,9 @@ from digits.core.errors import run_main
 from digits.core.params import AdaptParams, TrainParams, load_params, parse_section
 from digits.core.paths import ProjectPaths, project_paths
 from digits.core.runtime import configure_torch, resolve_device
-from digits.data.splits import load_split
+from digits.data.splits import Split, load_split
 from digits.distributed.world import ONE_PROCESS
 from digits.model.checkpoint import load_checkpoint, save_checkpoint
-from digits.training.adapt import adapt
-from digits.training.calibrate import calibrate
-from digits.training.epoch import validate
 
 SCORING_BATCH = 1024  # images per forward pass when scoring (validation, the collected pictures)
 
@@ -37,6 +34,16 @@ def main() -> None:
     if not len(collected) or not params.steps:
         keep_base(paths, "no collected pictures to train on" if params.steps else "adapt.steps is 0")
         return
+    fine_tune(paths, params, collected)
+
+
+def fine_tune(paths: ProjectPaths, params: AdaptParams, collected: Split) -> None:
+    # imported here: the training stack (torchvision, scikit-learn) takes seconds to import, which the byte copy
+    # above, every run of a pipeline with no collected pictures, need not pay
+    from digits.training.adapt import adapt
+    from digits.training.calibrate import calibrate
+    from digits.training.epoch import validate
+
     base = load_checkpoint(paths.mnist_model)
     where = paths.mnist_model.relative_to(paths.root)
     recipe: TrainParams = parse_section(TrainParams, base.train_params, f"{where}: train params")  # as trained

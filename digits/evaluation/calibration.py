@@ -8,7 +8,6 @@ scaler wants Lightning. ECE comes from torchmetrics, the reference implementatio
 
 import torch
 import torch.nn.functional as F
-from torchmetrics.functional.classification import multiclass_calibration_error
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
@@ -30,6 +29,10 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
 def ece(logits: torch.Tensor, labels: torch.Tensor, bins: int) -> float:
     """Expected calibration error of the top label: equal-width confidence bins over [0, 1], each
     weighted by its share of the images (torchmetrics' MulticlassCalibrationError, L1 norm)."""
+    # imported here: torchmetrics takes about 2 s to import, which train, adapt, predict and serve (they fit
+    # or read a temperature, never an ECE) would otherwise pay at every start
+    from torchmetrics.functional.classification import multiclass_calibration_error
+
     probabilities = logits.float().softmax(1)
     return float(multiclass_calibration_error(probabilities, labels, logits.shape[1], n_bins=bins, norm="l1"))
 

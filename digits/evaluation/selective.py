@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable
 
 import torch
-from torchmetrics.functional.classification import binary_auroc, binary_roc
 
 from digits.model.confidence import DECISIONS, Calibration, decision_codes, digitness, sureness
 
@@ -71,6 +70,8 @@ def curve_rows(score: torch.Tensor, correct: torch.Tensor, name: str, points: in
 def separation(digits: torch.Tensor, others: torch.Tensor) -> dict[str, float]:
     """How a score (higher = more digit-like) tells digits (N,) from other pictures (M,): AUROC, and
     the share of the others accepted when 95% of the digits are (FPR at 95% TPR)."""
+    from torchmetrics.functional.classification import binary_auroc, binary_roc  # here: about 2 s to import
+
     scores = torch.cat([digits, others]).double()
     truth = torch.cat([torch.ones(len(digits)), torch.zeros(len(others))]).long()
     fpr, tpr, _ = binary_roc(scores, truth)

@@ -28,7 +28,6 @@ import numpy as np
 import skimage.data
 import torch
 from PIL import Image, ImageFont
-from sklearn.datasets import load_sample_images
 
 from digits.data import drawing
 from digits.data.drawing import LETTERS
@@ -49,6 +48,8 @@ MAX_TRIES = 20  # draws per picture before giving up on a kind that the picture 
 @lru_cache(maxsize=1)
 def photos() -> list[np.ndarray]:
     """TRAIN_PHOTOS and scikit-learn's china.jpg and flower.jpg (both ship with the libraries) -> (H, W) uint8."""
+    from sklearn.datasets import load_sample_images  # here: scikit-learn takes about 1 s to import
+
     colour = [getattr(skimage.data, name)() for name in TRAIN_PHOTOS] + list(load_sample_images().images)
     return [np.asarray(Image.fromarray(image[..., :3]).convert("L")) if image.ndim == 3 else image for image in colour]
 

@@ -9,7 +9,6 @@ import io
 import numpy as np
 import torch
 from PIL import Image
-from sklearn.datasets import load_digits
 
 from digits.data.imageprep import prepare_image
 from digits.data.splits import Normalization
@@ -25,6 +24,8 @@ INK_LEVELS = 16  # load_digits counts ink in 4x4 blocks of the original 32x32 bi
 
 def uci_digits() -> tuple[np.ndarray, torch.Tensor]:
     """(1797, 8, 8) float ink 0..16 and (1797,) int64 labels."""
+    from sklearn.datasets import load_digits  # here: scikit-learn takes about 1 s to import; only ood_inputs reads them
+
     digits = load_digits()
     return digits.images, torch.from_numpy(digits.target.astype(np.int64))
 
