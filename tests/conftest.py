@@ -1,11 +1,14 @@
 """Fixtures shared by unit and integration tests."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.real_mnist import N_TEST, REAL_MNIST, train_small_model
 from tests.support import build_once
+
+REAL_MNIST_TEST = Path(__file__).resolve().parent / "integration" / "test_real_mnist.py"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +34,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto` (pyproject's addopts) starts a worker per core; the unit tests alone run sooner in this one
-    process than workers take to start (45 s against 53 s on 2 cores). None: pytest-xdist's own count."""
-    paths = [Path(arg.split("::")[0]) for arg in config.args]
-    return 0 if paths and all("unit" in path.parts for path in paths) else None
+    process than workers take to start (45 s against 53 s on 2 cores). Where the real-MNIST test runs, a worker
+    more: it holds its worker for minutes on one core of its own (test_real_mnist.py), and the other tests
+    keep a worker per core. None: pytest-xdist's own count."""
+    paths = [Path(config.rootpath, arg.split("::")[0]).resolve() for arg in config.args]
+    if paths and all("unit" in path.parts for path in paths):
+        return 0
+    selected = not paths or any(path == REAL_MNIST_TEST or path in REAL_MNIST_TEST.parents for path in paths)
+    slow_runs = selected and REAL_MNIST.is_dir() and "slow" not in (config.option.markexpr or "")
+    return len(os.sched_getaffinity(0)) + 1 if slow_runs else None

@@ -96,11 +96,21 @@ class PipelineRepo:
         shutil.copytree(self.path, path, symlinks=True)
         return PipelineRepo(path, self.env)
 
-    def run(self, *command: str, check: bool = False, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+    def run(
+        self,
+        *command: str,
+        check: bool = False,
+        env: dict[str, str] | None = None,
+        timeout: float = 600,
+        cores: set[int] | None = None,
+    ) -> Run:
+        """`command` in the repository; `cores`: the CPUs it (and every process it starts) may run on, which
+        the stages' `threads: auto` counts."""
         done = subprocess.run(
             command,
             cwd=self.path,
             env={**environment(), **self.env, **(env or {})},
+            preexec_fn=None if cores is None else lambda: os.sched_setaffinity(0, cores),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -112,8 +122,10 @@ class PipelineRepo:
             raise AssertionError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}")
         return result
 
-    def repro(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
-        return self.run("dvc", "repro", *args, env=env, timeout=timeout)
+    def repro(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 600, cores: set[int] | None = None
+    ) -> Run:
+        return self.run("dvc", "repro", *args, env=env, timeout=timeout, cores=cores)
 
     def commit(self, message: str) -> None:
         self.run("git", "add", "-A", check=True)
