@@ -60,5 +60,8 @@ def configure_torch(threads: int | str, processes_here: int = 1) -> None:
     torch.set_num_threads(max(1, available_cores() // processes_here) if threads == "auto" else int(threads))
     # cuBLAS needs a fixed workspace to be deterministic; it must be set before CUDA starts.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True)
+    # The kernels' switch that torch.use_deterministic_algorithms(True) sets; that function also sets a flag of the
+    # inductor compiler, which these stages never use, and importing its config took 1.5 s of every stage's start.
+    # tests/unit/test_runtime.py checks that torch reports deterministic algorithms on afterwards.
+    torch._C._set_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torchmetrics.functional.classification import multiclass_calibration_error
 
 from digits.evaluation.calibration import brier, calibration_metrics, ece, fit_temperature, reliability_rows
 
@@ -58,3 +59,13 @@ def test_a_sure_and_right_model_scores_zero() -> None:
 def test_brier_of_a_hand_made_case() -> None:
     # (0.8 - 1)^2 + 0.2^2 = 0.08 for the right one; 0.8^2 + (0.2 - 1)^2 = 1.28 for the wrong one
     assert brier(logits_of([[0.8, 0.2], [0.8, 0.2]]), torch.tensor([0, 1])) == pytest.approx((0.08 + 1.28) / 2)
+
+
+def test_ece_is_torchmetrics_multiclass_calibration_error() -> None:
+    """The reference implementation agrees (float32 there) on logits from flat to sharp."""
+    generator = torch.Generator().manual_seed(3)
+    for sharpness in (0.5, 2.0, 6.0):
+        logits = torch.randn(2000, 10, generator=generator) * sharpness
+        labels = torch.randint(10, (2000,), generator=generator)
+        reference = multiclass_calibration_error(logits.softmax(1), labels, 10, n_bins=15, norm="l1")
+        assert ece(logits, labels, bins=15) == pytest.approx(float(reference), abs=1e-6)

@@ -1,4 +1,4 @@
-"""digits/core/runtime.py: where bfloat16 autocast is used, and the device choice."""
+"""digits/core/runtime.py: where bfloat16 autocast is used, the device choice, threads and deterministic kernels."""
 
 import pytest
 import torch
@@ -41,3 +41,16 @@ def test_cuda_without_a_gpu_is_the_users_error(monkeypatch):
     assert runtime.resolve_device("auto", "train.device") == torch.device("cpu")
     with pytest.raises(PipelineError, match=r"train\.device: 'cuda' requested"):
         runtime.resolve_device("cuda", "train.device")
+
+
+def test_configure_torch_sets_the_threads_and_deterministic_kernels():
+    """configure_torch sets the kernels' switch directly (not through torch.use_deterministic_algorithms)."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(False)
+        runtime.configure_torch(1)
+        # the flag every kernel reads (on a CPU few kernels lack a deterministic version to raise with)
+        assert torch.get_num_threads() == 1 and torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)

@@ -1,11 +1,15 @@
-"""Risk-coverage figures and the separation of digits from non-digits, on tiny hand-made cases."""
+"""Risk-coverage figures and the separation of digits from non-digits, on tiny hand-made cases, and AUROC and the
+ROC against their definition and torchmetrics."""
 
 import pytest
 import torch
+from torchmetrics.functional.classification import binary_auroc, binary_roc
 
 from digits.evaluation.selective import (
     SCORES,
+    auroc,
     curve_rows,
+    fpr_at_tpr,
     risk_at_coverage,
     risk_coverage,
     selective_metrics,
@@ -58,6 +62,21 @@ def test_separation_by_hand() -> None:
     assert perfect == {"auroc": 1.0, "fpr_at_95_tpr": 0.0}
     mixed = separation(torch.tensor([1.0, 3.0]), torch.tensor([2.0, 0.0]))  # pairs: 3 of 4 ordered right
     assert mixed["auroc"] == pytest.approx(0.75) and mixed["fpr_at_95_tpr"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 3])  # few decimals: many tied scores
+def test_auroc_and_fpr_at_tpr_are_their_definitions_and_torchmetrics_figures(decimals: int) -> None:
+    generator = torch.Generator().manual_seed(decimals)
+    for n, m in ((1, 5), (40, 7), (250, 300)):
+        positives = (torch.randn(n, generator=generator) + 1).round(decimals=decimals)
+        negatives = torch.randn(m, generator=generator).round(decimals=decimals)
+        gaps = positives[:, None] - negatives[None, :]
+        pairs_in_order = float(((gaps > 0).double() + 0.5 * (gaps == 0).double()).mean())  # ties count half
+        assert auroc(positives, negatives) == pytest.approx(pairs_in_order, abs=1e-12)
+        scores, truth = torch.cat([positives, negatives]), torch.cat([torch.ones(n), torch.zeros(m)]).long()
+        assert auroc(positives, negatives) == pytest.approx(float(binary_auroc(scores, truth)), abs=5e-4)  # float32
+        fpr, tpr, _ = binary_roc(scores, truth)
+        assert fpr_at_tpr(positives, negatives, 0.95) == pytest.approx(float(fpr[tpr >= 0.95][0]), abs=1e-6)
 
 
 def test_the_report_counts_decisions_and_every_score() -> None:
