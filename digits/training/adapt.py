@@ -63,15 +63,7 @@ def adapt(
     recipe = replace(recipe, batch_size=params.batch_size, seed=params.seed)  # what train_step reads per batch
     model.to(device, memory_format=torch.channels_last)
     data = training_set(mnist, collected, params.collected_share, params.batch_size)
-    data = with_outlier_pool(data, recipe, mnist.norm, params.steps)
-    data = TrainingSet(
-        data.images.to(device, memory_format=torch.channels_last),
-        data.labels.to(device),
-        data.mnist,
-        data.collected_per_batch,
-        data.outliers.to(device, memory_format=torch.channels_last),
-        data.outliers_per_batch,
-    )
+    data = with_outlier_pool(data, recipe, mnist.norm, params.steps).to(device)
     betas = (recipe.momentum, 0.999)
     optimizer = torch.optim.AdamW(model.parameters(), params.lr, betas=betas, weight_decay=recipe.weight_decay)
     generator = torch.Generator().manual_seed(params.seed)

@@ -122,10 +122,7 @@ def fit(
     data = training_set(train, None, 0.0, params.batch_size)
     data = with_outlier_pool(data, params, train.norm, data.steps(params.batch_size) * params.epochs)
     assert data.steps(params.batch_size) >= 1, "batch_size is larger than the training split"
-    images, outliers = (t.to(device, memory_format=torch.channels_last) for t in (data.images, data.outliers))
-    data = TrainingSet(
-        images, data.labels.to(device), data.mnist, data.collected_per_batch, outliers, data.outliers_per_batch
-    )
+    data = data.to(device)
     optimizer = make_optimizer(model, params)
     ema = get_ema_multi_avg_fn(params.ema_decay)
     trainer = Trainer(
