@@ -8,7 +8,6 @@ from matplotlib.figure import Figure
 
 from digits.core.atomic import atomic_file
 
-MNIST_SIDE = 28
 TILE_GAP = 4  # px of white between the digits of variant_grid
 
 
@@ -46,16 +45,17 @@ def variant_grid(rows: dict[str, torch.Tensor]) -> Figure:
     The digits are tiled into one image on one Axes: an Axes per digit (100 of them here) took matplotlib
     over a second per figure to lay out, a second of every `ood` run.
     """
-    columns, side = max(len(pixels) for pixels in rows.values()), MNIST_SIDE + TILE_GAP
+    columns, digit = max(len(pixels) for pixels in rows.values()), next(iter(rows.values())).shape[-1]  # 28 px
+    side = digit + TILE_GAP
     mosaic = torch.zeros(len(rows) * side - TILE_GAP, columns * side - TILE_GAP)  # (H, W): no ink, white
     for row, pixels in enumerate(rows.values()):
         for column, image in enumerate(pixels):
-            mosaic[row * side : row * side + MNIST_SIDE, column * side : column * side + MNIST_SIDE] = image
+            mosaic[row * side : row * side + digit, column * side : column * side + digit] = image
     figure = Figure(figsize=(0.8 * columns + 1.6, 0.85 * len(rows)), layout="constrained")
     ax = figure.subplots()
     ax.imshow(mosaic.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
-    ax.set_yticks([row * side + MNIST_SIDE / 2 for row in range(len(rows))], list(rows), fontsize=9)
+    ax.set_yticks([row * side + digit / 2 for row in range(len(rows))], list(rows), fontsize=9)
     ax.tick_params(left=False)
     ax.spines[:].set_visible(False)
     figure.suptitle("The robustness suite: MNIST test digits under each variant")

@@ -1,4 +1,4 @@
-"""Confusion rows, the choice of worst errors, the error grid PNG, the summary line."""
+"""Confusion rows, the choice of worst errors, the error and variant grid PNGs, the summary line."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from digits.data.splits import Normalization
-from digits.evaluation.figures import error_grid, save_png
+from digits.evaluation.figures import error_grid, save_png, variant_grid
 from digits.evaluation.reports import confident_errors, confusion_rows, summary_line, to_pixels
 
 
@@ -35,6 +35,20 @@ def test_error_grid_png_is_deterministic(tmp_path: Path, count: int) -> None:
         save_png(error_grid(pixels, [1] * count, [7] * count, [0.9] * count), tmp_path / name)
     data = (tmp_path / "a.png").read_bytes()
     assert data.startswith(b"\x89PNG") and data == (tmp_path / "b.png").read_bytes()
+
+
+def test_variant_grid_tiles_each_row_of_digits_and_names_it(tmp_path: Path) -> None:
+    digits = torch.rand(5, 28, 28, generator=torch.Generator().manual_seed(0))
+    rows = {"plain": digits[:3], "thin strokes": digits[3:]}
+    figure = variant_grid(rows)
+    (ax,) = figure.axes  # one Axes for every digit
+    mosaic = ax.get_images()[0].get_array()
+    assert mosaic.shape == (2 * 28 + 4, 3 * 28 + 2 * 4)  # 4 px of white between digits
+    assert torch.equal(torch.from_numpy(mosaic.data[32:60, 32:60]), rows["thin strokes"][1])
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["plain", "thin strokes"]
+    for name in ("a.png", "b.png"):
+        save_png(variant_grid(rows), tmp_path / name)
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
 
 
 def test_summary_line() -> None:
