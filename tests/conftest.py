@@ -1,10 +1,10 @@
 """Fixtures shared by unit and integration tests."""
 
-import os
 from pathlib import Path
 
 import pytest
 
+from digits.core.runtime import available_cores
 from tests.real_mnist import N_TEST, REAL_MNIST, train_small_model
 from tests.support import build_once
 
@@ -42,4 +42,4 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
         return 0
     selected = not paths or any(path == REAL_MNIST_TEST or path in REAL_MNIST_TEST.parents for path in paths)
     slow_runs = selected and REAL_MNIST.is_dir() and "slow" not in (config.option.markexpr or "")
-    return len(os.sched_getaffinity(0)) + 1 if slow_runs else None
+    return available_cores() + 1 if slow_runs else None

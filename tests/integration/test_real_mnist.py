@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.pipeline_repo import ROOT, PipelineRepo
+from tests.integration.pipeline_repo import PipelineRepo
 from tests.integration.shared_project import SharedProject, verify_outputs
+from tests.real_mnist import REAL_MNIST
 from tests.seaweed import S3Server
 
-REAL_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not REAL_MNIST.is_dir(), reason=f"real MNIST not found at {REAL_MNIST}"),

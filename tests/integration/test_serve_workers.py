@@ -5,7 +5,6 @@ import os
 import re
 import signal
 import socket
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,10 +38,13 @@ def test_both_workers_take_requests(model_file: Path, tmp_path: Path) -> None:
         assert server.process.pid not in workers
         # batches of 60 until both have answered, for at most 30 s: under load (coverage, the other workers' tests)
         # one worker took all of a first 60 while the other was still starting to accept
-        seen, deadline = set(pids_answering(server, 60)), time.monotonic() + 30
-        while seen != set(workers) and time.monotonic() < deadline:
-            seen |= set(pids_answering(server, 60))
-        assert seen == set(workers)
+        seen: set[int] = set()
+
+        def both_answered() -> bool:
+            seen.update(pids_answering(server, 60))
+            return seen == set(workers)
+
+        wait_until(both_answered, 30, "an answer from each worker")
         assert request(server, "POST", "/predict", digit_one_png(), "image/png")[0] == 200
     assert " 2 worker processes) on http://127.0.0.1:" in (tmp_path / "server.log").read_text()
 
