@@ -8,9 +8,10 @@ the mean +- sd: accuracy claims rest on seeds 0-4, never on one run.
     python scripts/seeds.py --seeds 3    # seeds 0-2 only (a quicker look; claims rest on 0-4)
 
 Each seed is `dvc exp run --queue -n seed-N -S train.seed=N` on the workspace as it is, run by
-`dvc queue start -j 1` (one at a time: two trainings on two cores would only slow each other);
-the figures come from `dvc exp show --json`, so they are the experiments' own metrics files. A run
-summarizes the commit it queued on, so a commit made while it runs does not hide its experiments.
+`dvc queue start -j 1` (one at a time: two trainings on two cores would only slow each other),
+each one's log shown as it runs; the figures come from `dvc exp show --json`, so they are the
+experiments' own metrics files. A run summarizes the commit it queued on, so a commit made while
+it runs does not hide its experiments.
 Ctrl-C stops the sweep: the running experiment is killed and the sweep's queued ones are removed
 (otherwise DVC's worker would go on running them in the background).
 """
@@ -20,6 +21,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -57,28 +59,47 @@ def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> str:
     if stale:
         dvc("exp", "remove", *stale)
     others = [arg for setting in settings for arg in ("-S", setting)]
+    names = [f"{prefix}-{seed}" for seed in seeds]
     try:  # from the first experiment queued: `dvc queue start` itself may return only once one runs
-        for seed in seeds:
-            dvc("exp", "run", "--queue", "-n", f"{prefix}-{seed}", "-S", f"train.seed={seed}", *others)
-        dvc("queue", "start", "-j", "1")
-        status = wait_for_queue()
+        for seed, name in zip(seeds, names, strict=True):
+            dvc("exp", "run", "--queue", "-n", name, "-S", f"train.seed={seed}", *others)
+        start_worker()
+        states = follow_queue(names)
     except KeyboardInterrupt:
-        stop_sweep([f"{prefix}-{seed}" for seed in seeds])
+        stop_sweep(names)
         print("seeds: stopped: the running experiment killed, the queued ones removed", file=sys.stderr)
         sys.exit(130)  # the shell's code for Ctrl-C
-    if "Failed" in status:
-        sys.exit(f"seeds: an experiment failed (see `dvc queue logs NAME`):\n{status}")
+    failed = [name for name in names if states.get(name) == "Failed"]
+    if failed:
+        sys.exit(f"seeds: {', '.join(failed)} failed; `dvc queue logs NAME` shows why")
     return baseline
 
 
-def wait_for_queue() -> str:
-    """The queue's worker runs the experiments in the background: poll until none is queued or
-    running; the last status."""
+def start_worker() -> None:
+    """`dvc queue start -j 1`. Its worker, a daemon, keeps the command's output open: to a pipe, that would hold
+    this script until the worker exits (10 s after the queue empties), so the output goes to a file."""
+    with tempfile.TemporaryFile() as output:
+        command = ["dvc", "queue", "start", "-j", "1"]
+        started = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        if started.returncode != 0:
+            output.seek(0)
+            sys.exit(f"seeds: `dvc queue start` failed:\n{output.read().decode(errors='replace')}")
+
+
+def follow_queue(names: list[str]) -> dict[str, str]:
+    """The queue's worker runs the experiments in the background: show the log of the one running as it
+    comes (`dvc queue logs -f`, which returns when that experiment ends), and poll only while the worker
+    moves on to the next; the experiments' last states."""
     while True:
-        status = dvc("queue", "status")
-        if "Queued" not in status and "Running" not in status:
-            return status
-        time.sleep(10)
+        states = queue_states()
+        running = [name for name in names if states.get(name) == "Running"]
+        if running:
+            print(f"seeds: {running[0]}:", flush=True)
+            subprocess.run(["dvc", "queue", "logs", "--follow", running[0]], check=False)  # noqa: S603, S607
+        elif any(states.get(name) == "Queued" for name in names):
+            time.sleep(2)
+        else:
+            return states
 
 
 def stop_sweep(names: list[str], patience: float = 120) -> None:
