@@ -18,6 +18,7 @@ def seeds(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(module, "experiments", lambda rev: iter([{"name": "e9-1"}, {"name": "seed-0"}]))
     monkeypatch.setattr(module, "dvc", lambda *args: calls.append(args) or "Success")
     monkeypatch.setattr(module, "head_commit", lambda: "c0ffee")
+    monkeypatch.setattr(module, "start_worker", lambda: calls.append(("queue", "start", "-j", "1")))
     return module, calls
 
 
@@ -56,9 +57,29 @@ def test_ctrl_c_removes_the_sweeps_queued_experiments_then_kills_its_running_one
         return next(statuses) if args == ("queue", "status") else ""
 
     monkeypatch.setattr(module, "dvc", dvc)
-    monkeypatch.setattr(module, "wait_for_queue", lambda: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(module, "follow_queue", lambda names: (_ for _ in ()).throw(KeyboardInterrupt))
     monkeypatch.setattr(module.time, "sleep", lambda seconds: None)
     with pytest.raises(SystemExit) as stopped:
         module.queue_and_run(range(2), "e9", [])
     assert stopped.value.code == 130
     assert unchecked == [("queue", "remove", "e9-1"), ("queue", "kill", "e9-0")]  # "other" is not the sweep's
+
+
+def test_the_sweep_follows_each_running_experiment_then_reports_a_failed_one(seeds, monkeypatch):
+    module, _ = seeds
+    statuses = iter(
+        [
+            "abc1234  e9-0  08:15 AM  Queued\ndef5678  e9-1  08:15 AM  Queued\n",  # the worker not started yet
+            "abc1234  e9-0  08:15 AM  Running\ndef5678  e9-1  08:15 AM  Queued\n",
+            "abc1234  e9-0  08:15 AM  Success\ndef5678  e9-1  08:15 AM  Running\n",
+            "abc1234  e9-0  08:15 AM  Success\ndef5678  e9-1  08:15 AM  Failed\n0a1b2c3  other  08:15 AM  Queued\n",
+        ]
+    )
+    followed, sleeps = [], []
+    monkeypatch.setattr(module, "dvc", lambda *args, check=True: next(statuses) if args == ("queue", "status") else "")
+    monkeypatch.setattr(module.subprocess, "run", lambda command, check: followed.append(command[-1]))
+    monkeypatch.setattr(module.time, "sleep", sleeps.append)
+    with pytest.raises(SystemExit, match="e9-1 failed; `dvc queue logs NAME` shows why"):
+        module.queue_and_run(range(2), "e9", [])
+    assert followed == ["e9-0", "e9-1"]  # `dvc queue logs --follow NAME`, each until it ended
+    assert sleeps == [2]  # a poll only while nothing of the sweep ran; "other" queued is not the sweep's
