@@ -60,3 +60,12 @@ def test_only_garments_are_drawn_as_outlines() -> None:
     solid = np.pad(np.ones((20, 20), np.float32), 10)
     looks = {float(shapes.texture(solid, rng, outlined=False)[20, 20]) for _ in range(40)}
     assert 0.0 not in looks  # the middle of a filled shape is never left empty
+
+
+def test_sklearn_photos_are_those_load_sample_images_gives() -> None:
+    from sklearn.datasets import load_sample_images
+
+    expected = load_sample_images().images
+    found = outliers.sklearn_sample_images()
+    assert len(found) == len(expected) == 2
+    assert all(a.dtype == np.uint8 and np.array_equal(a, b) for a, b in zip(found, expected, strict=True))
