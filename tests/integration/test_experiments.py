@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import os
+import select
 import signal
 import subprocess
 import sys
@@ -75,12 +77,23 @@ def test_seed_sweep_script_prints_each_seed_and_the_mean(queue_repo: PipelineRep
     assert again.output.strip().splitlines()[-4:] == lines[-4:]  # the same experiments, read back
 
 
+def read_until(process: subprocess.Popen[bytes], needle: bytes, timeout: float) -> bytes:
+    """The process's output up to and including `needle`, without waiting past `timeout` or its exit."""
+    seen, deadline = b"", time.monotonic() + timeout
+    while needle not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0 and process.poll() is None, f"no {needle!r} in:\n{seen.decode()}"
+        if select.select([process.stdout], [], [], left)[0]:
+            seen += os.read(process.stdout.fileno(), 65536)
+    return seen
+
+
 def test_ctrl_c_stops_the_seed_sweep(queue_repo: PipelineRepo) -> None:
     """Ctrl-C on scripts/seeds.py leaves nothing running or queued, and `dvc exp show` still works."""
     repo = queue_repo
     repo.run("dvc", "freeze", "evaluate", check=True)  # stopped in training: its figures never come
     repo.commit("evaluate frozen too")
-    script = [sys.executable, str(ROOT / "scripts" / "seeds.py"), "--seeds", "2"]  # seed-1 waits in the queue
+    script = [sys.executable, str(ROOT / "scripts" / "seeds.py"), "--seeds", "2"]  # one waits in the queue
     sweep = subprocess.Popen(
         script,
         cwd=repo.path,
@@ -92,17 +105,14 @@ def test_ctrl_c_stops_the_seed_sweep(queue_repo: PipelineRepo) -> None:
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        deadline = time.monotonic() + 120
-        while "Running" not in repo.run("dvc", "queue", "status", check=True).output:
-            assert time.monotonic() < deadline and sweep.poll() is None, "seed-0 never started"
-            time.sleep(1)
+        before = read_until(sweep, b"seeds: seed-", timeout=120)  # the script follows a seed's log: one runs
         sweep.send_signal(signal.SIGINT)
-        output = sweep.communicate(timeout=120)[0].decode()
+        output = (before + sweep.communicate(timeout=120)[0]).decode()
     finally:
         sweep.kill()
     assert sweep.returncode == 130, output
     assert "stopped" in output
-    time.sleep(12)  # longer than a worker's idle wait: a worker left alive would have started seed-1 by now
+    time.sleep(12)  # longer than a worker's idle wait: a worker left alive would have started the other seed by now
     status = repo.run("dvc", "queue", "status", check=True).output
     assert "Queued" not in status and "Running" not in status, status
     assert repo.run("dvc", "exp", "show", "--json").returncode == 0
