@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 SEEDS = 5  # seeds 0-4, unless --seeds says fewer
+ACTIVE, FINAL = ("Queued", "Running"), ("Success", "Failed")  # the states of `dvc queue status`
 # (column, metrics file, key path, format): what each seed reports
 FIGURES = [
     ("MNIST test", "metrics/test.json", ("accuracy",), "{:.2%}"),
@@ -60,11 +61,12 @@ def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> str:
         dvc("exp", "remove", *stale)
     others = [arg for setting in settings for arg in ("-S", setting)]
     names = [f"{prefix}-{seed}" for seed in seeds]
+    earlier = frozenset(task for task, _, _ in queue_rows())  # an earlier sweep's tasks of the same names
     try:  # from the first experiment queued: `dvc queue start` itself may return only once one runs
         for seed, name in zip(seeds, names, strict=True):
             dvc("exp", "run", "--queue", "-n", name, "-S", f"train.seed={seed}", *others)
         start_worker()
-        states = follow_queue(names)
+        states = follow_queue(names, earlier)
     except KeyboardInterrupt:
         stop_sweep(names)
         print("seeds: stopped: the running experiment killed, the queued ones removed", file=sys.stderr)
@@ -86,20 +88,29 @@ def start_worker() -> None:
             sys.exit(f"seeds: `dvc queue start` failed:\n{output.read().decode(errors='replace')}")
 
 
-def follow_queue(names: list[str]) -> dict[str, str]:
+def follow_queue(names: list[str], earlier: frozenset[str], patience: float = 120) -> dict[str, str]:
     """The queue's worker runs the experiments in the background: show the log of the one running as it
     comes (`dvc queue logs -f`, which returns when that experiment ends), and poll only while the worker
-    moves on to the next; the experiments' last states."""
+    moves on to the next; the experiments' last states. A task the worker has taken but not yet started is
+    listed neither queued nor running: it is waited for, up to `patience` seconds."""
+    missing_since = None
     while True:
-        states = queue_states()
+        states = queue_states(skip=earlier)
         running = [name for name in names if states.get(name) == "Running"]
+        pending = [name for name in names if states.get(name) not in FINAL]
         if running:
             print(f"seeds: {running[0]}:", flush=True)
             subprocess.run(["dvc", "queue", "logs", "--follow", running[0]], check=False)  # noqa: S603, S607
-        elif any(states.get(name) == "Queued" for name in names):
-            time.sleep(2)
-        else:
+            continue
+        if not pending:
             return states
+        if any(states.get(name) == "Queued" for name in pending):
+            missing_since = None
+        elif missing_since is None:
+            missing_since = time.monotonic()
+        elif time.monotonic() - missing_since > patience:
+            sys.exit(f"seeds: {', '.join(pending)} left the queue unfinished; see `dvc queue status`")
+        time.sleep(2)
 
 
 def stop_sweep(names: list[str], patience: float = 120) -> None:
@@ -123,11 +134,20 @@ def stop_sweep(names: list[str], patience: float = 120) -> None:
     sys.exit(f"seeds: the sweep did not stop within {patience:.0f} s; see `dvc queue status`")
 
 
-def queue_states() -> dict[str, str]:
-    """name -> state of each task in `dvc queue status`, whose rows read: rev, name, created, state."""
-    states = ("Queued", "Running", "Success", "Failed")
+def queue_rows() -> list[tuple[str, str, str]]:
+    """(task, name, state) of each task in `dvc queue status`, whose rows read: task, name, created, state."""
     rows = [line.split() for line in dvc("queue", "status").splitlines()]
-    return {row[1]: row[-1] for row in rows if len(row) >= 3 and row[-1] in states}
+    return [(row[0], row[1], row[-1]) for row in rows if len(row) >= 3 and row[-1] in ACTIVE + FINAL]
+
+
+def queue_states(skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """name -> state of the tasks in the queue, but the tasks in `skip`; a name queued or running again
+    shows that, not an earlier run's end."""
+    states: dict[str, str] = {}
+    for task, name, state in queue_rows():
+        if task not in skip and (name not in states or state in ACTIVE):
+            states[name] = state
+    return states
 
 
 def experiments(rev: str) -> Iterator[dict[str, Any]]:
