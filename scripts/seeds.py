@@ -61,8 +61,8 @@ def queue_and_run(seeds: range, prefix: str, settings: list[str]) -> str:
         dvc("exp", "remove", *stale)
     others = [arg for setting in settings for arg in ("-S", setting)]
     names = [f"{prefix}-{seed}" for seed in seeds]
-    earlier = frozenset(task for task, _, _ in queue_rows())  # an earlier sweep's tasks of the same names
-    try:  # from the first experiment queued: `dvc queue start` itself may return only once one runs
+    earlier = frozenset(task for task, _, _ in queue_rows())  # tasks already there: an earlier sweep's may share names
+    try:  # from the first experiment queued, so that Ctrl-C takes off the queue what this run put on it
         for seed, name in zip(seeds, names, strict=True):
             dvc("exp", "run", "--queue", "-n", name, "-S", f"train.seed={seed}", *others)
         start_worker()
@@ -100,7 +100,9 @@ def follow_queue(names: list[str], earlier: frozenset[str], patience: float = 12
         pending = [name for name in names if states.get(name) not in FINAL]
         if running:
             print(f"seeds: {running[0]}:", flush=True)
-            subprocess.run(["dvc", "queue", "logs", "--follow", running[0]], check=False)  # noqa: S603, S607
+            follow = subprocess.run(["dvc", "queue", "logs", "--follow", running[0]], check=False)  # noqa: S603, S607
+            if follow.returncode != 0:  # its log not there yet: come round again, not at once
+                time.sleep(2)
             continue
         if not pending:
             return states

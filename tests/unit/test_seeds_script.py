@@ -2,6 +2,7 @@
 tests/integration/test_experiments.py."""
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,12 @@ def test_the_sweep_follows_each_running_experiment_then_reports_a_failed_one(see
     )
     followed, sleeps = [], []
     monkeypatch.setattr(module, "dvc", lambda *args, check=True: next(statuses) if args == ("queue", "status") else "")
-    monkeypatch.setattr(module.subprocess, "run", lambda command, check: followed.append(command[-1]))
+
+    def follow(command: list[str], check: bool) -> subprocess.CompletedProcess:
+        followed.append(command[-1])
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(module.subprocess, "run", follow)
     monkeypatch.setattr(module.time, "sleep", sleeps.append)
     with pytest.raises(SystemExit, match="e9-1 failed; `dvc queue logs NAME` shows why"):
         module.queue_and_run(range(2), "e9", [])
