@@ -70,9 +70,12 @@ def main() -> None:
     if world.writer:
         name, args = architecture(params)
         calibration = calibrate(model, data[1], params, device)
+        turned = f"+-{params.tta_degrees:g} degrees"
+        views = f" (3 views: the picture and it turned by {turned})" if params.tta_degrees else ""
         print(
-            f"train: temperature {calibration.temperature:.3f}; not a digit below {calibration.not_a_digit_below:.3f}, "
-            f"unsure below a margin of {calibration.unsure_below:.3f} (on the validation split)"
+            f"train: temperature {calibration.temperature:.3f}{views}; not a digit below "
+            f"{calibration.not_a_digit_below:.3f}, unsure below a margin of {calibration.unsure_below:.3f} "
+            "(on the validation split)"
         )
         norm, epoch = data[0].norm, history.best_epoch
         save_checkpoint(paths.mnist_model, model, name, args, norm, params, epoch, calibration)

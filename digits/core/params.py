@@ -83,6 +83,7 @@ class TrainParams:
     outlier_weight: float = bounds(ge=0, le=10)  # weight of their loss: cross-entropy to the uniform distribution
     digit_recall: float = bounds(gt=0, le=1)  # share of validation digits above the not-a-digit threshold
     answer_coverage: float = bounds(gt=0, le=1)  # share of validation digits answered as sure digits
+    tta_degrees: float = bounds(ge=0, le=45)  # answers average the picture's logits and those of it turned by +- this
     seed: int = bounds(ge=0)
     device: Device
     processes: int = bounds(ge=1, le=1024)  # training processes on this machine (torchrun); see digits/distributed

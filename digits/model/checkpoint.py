@@ -99,6 +99,6 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise PipelineError(
             f"{path}: weights do not fit the architecture the file declares: {reason}; {hint}"
         ) from None
-    model = Calibrated(model, calibration.temperature).eval()
+    model = Calibrated(model, calibration, norm).eval()
     args = record["architecture"], record["model_args"], norm, record["train_params"], record["best_epoch"]
     return Checkpoint(model, *args, calibration, record.get("adaptation"))

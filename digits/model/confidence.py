@@ -14,12 +14,21 @@ measures both, and the alternatives, on every run):
 
 The thresholds are quantiles of the validation split's scores for the targets in params.yaml, chosen by
 digits/training/calibrate.py and stored in the checkpoint beside the temperature.
+
+The logits themselves may be those of three views of the picture (test-time augmentation): the picture and it
+turned by +- `tta_degrees`, their logits averaged. A digit that reads differently when turned a little is one to
+doubt; the views reorder the answers, where the temperature keeps their order. Off by default (train.tta_degrees:
+three forward passes per answer); docs/trust.md has what they gain and cost.
 """
 
+import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from digits.data.splits import Normalization
 
 DECISIONS = ("digit", "unsure", "not_a_digit")
 
@@ -29,23 +38,45 @@ class Calibration:
     temperature: float  # logits are divided by it (> 0; < 1 sharpens)
     not_a_digit_below: float  # digitness under this: not a digit
     unsure_below: float  # otherwise, sureness (log(p1 / p2), nats) under this: unsure
+    tta_degrees: float = 0.0  # the views answered from: the picture and it turned by +- this (0: the picture alone)
 
 
 UNCALIBRATED = Calibration(temperature=1.0, not_a_digit_below=float("-inf"), unsure_below=0.0)
 
 
-class Calibrated(nn.Module):
-    """A network whose logits come out divided by the calibration's temperature: every consumer of a
-    checkpoint (evaluate, ood, predict, serve) reads calibrated probabilities without knowing it."""
+def rotated(images: torch.Tensor, degrees: float, fill: float) -> torch.Tensor:
+    """(N, C, H, W) turned by `degrees` about the centre (bilinear); pixels from outside the image get `fill`."""
+    turn = math.radians(degrees)
+    cos, sin = math.cos(turn), math.sin(turn)
+    theta = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0]], dtype=images.dtype, device=images.device)
+    grid = F.affine_grid(theta.expand(len(images), 2, 3), list(images.shape), align_corners=False)
+    return F.grid_sample(images - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
 
-    def __init__(self, network: nn.Module, temperature: float) -> None:
+
+def view_logits(network: nn.Module, images: torch.Tensor, degrees: float, fill: float) -> torch.Tensor:
+    """(N, 1, 28, 28) -> (N, 10): the network's logits, averaged over the picture and it turned by +- degrees
+    (one forward pass of 3N images) when degrees > 0."""
+    if not degrees:
+        return network(images)
+    views = torch.cat([images, rotated(images, degrees, fill), rotated(images, -degrees, fill)])
+    return network(views).unflatten(0, (3, len(images))).mean(0)
+
+
+class Calibrated(nn.Module):
+    """A network answering as its calibration says: logits of the test-time views, averaged, divided by the
+    temperature. Every consumer of a checkpoint (evaluate, ood, predict, serve) reads them without knowing it;
+    `network` is the trained network itself (what adapt fine-tunes)."""
+
+    def __init__(self, network: nn.Module, calibration: Calibration, norm: Normalization) -> None:
         super().__init__()
-        assert temperature > 0, "a temperature is positive"
+        assert calibration.temperature > 0, "a temperature is positive"
         self.network = network
-        self.temperature = temperature
+        self.temperature = calibration.temperature
+        self.tta_degrees = calibration.tta_degrees
+        self.fill = -norm.mean / norm.std  # blank paper, normalized
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.network(x) / self.temperature
+        return view_logits(self.network, x, self.tta_degrees, self.fill) / self.temperature
 
 
 def digitness(logits: torch.Tensor) -> torch.Tensor:

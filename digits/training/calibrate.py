@@ -6,6 +6,7 @@ are answered as digits; digits/model/confidence.py applies them.
 """
 
 import math
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -14,7 +15,7 @@ from digits.core.errors import PipelineError
 from digits.core.params import TrainParams
 from digits.data.splits import Split
 from digits.evaluation.calibration import fit_temperature
-from digits.model.confidence import Calibration, digitness, sureness
+from digits.model.confidence import UNCALIBRATED, Calibrated, Calibration, digitness, sureness
 from digits.model.networks import predict_logits
 
 
@@ -42,8 +43,10 @@ def thresholds(logits: torch.Tensor, digit_recall: float, answer_coverage: float
 
 
 def calibrate(model: nn.Module, val: Split, params: TrainParams, device: torch.device) -> Calibration:
-    """The temperature that minimises the validation NLL, then the thresholds for params' targets."""
-    logits = predict_logits(model, val.images, params.batch_size * 8, device)  # (N, 10) on the CPU
+    """The temperature that minimises the validation NLL of the logits the model will answer with (those of
+    params.tta_degrees' views), then the thresholds for params' targets."""
+    views = Calibrated(model, replace(UNCALIBRATED, tta_degrees=params.tta_degrees), val.norm)
+    logits = predict_logits(views, val.images, params.batch_size * 8, device)  # (N, 10) on the CPU
     temperature = fit_temperature(logits, val.labels)
     not_a_digit_below, unsure_below = thresholds(logits / temperature, params.digit_recall, params.answer_coverage)
-    return Calibration(temperature, round(not_a_digit_below, 6), round(unsure_below, 6))
+    return Calibration(temperature, round(not_a_digit_below, 6), round(unsure_below, 6), params.tta_degrees)

@@ -90,6 +90,7 @@ def test_the_stages_measure_calibration_selective_answers_and_non_digits(baselin
     repo, _ = baseline
     calibration = load_checkpoint(repo.path / "models/model.pt").calibration
     assert calibration.temperature > 0 and calibration.unsure_below > 0  # a margin, in nats
+    assert calibration.tta_degrees == repo.params()["train"]["tta_degrees"]  # the views it answers with
     test = json.loads((repo.path / "metrics/test.json").read_text())
     assert 0 <= test["ece"] <= 1 and 0 <= test["brier"] <= 2
     selective = json.loads((repo.path / "metrics/selective.json").read_text())["test"]

@@ -1,5 +1,6 @@
 """Architectures and self-describing checkpoints."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from digits.core.errors import PipelineError
 from digits.core.params import load_params
 from digits.data.splits import Normalization
 from digits.model.checkpoint import load_checkpoint, save_checkpoint
-from digits.model.confidence import UNCALIBRATED, Calibration
+from digits.model.confidence import UNCALIBRATED, Calibration, view_logits
 from digits.model.networks import CNN, MLP, build_model, predict_logits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,21 @@ def test_the_calibration_round_trips_and_the_loaded_model_answers_with_calibrate
     assert torch.allclose(calibrated, raw / CALIBRATION.temperature, atol=1e-6)
     assert torch.equal(calibrated.argmax(1), raw.argmax(1))  # the same digits, hence the same accuracy
     assert not torch.allclose(calibrated.softmax(1), raw.softmax(1), atol=1e-3)  # other probabilities
+
+
+def test_a_model_with_test_time_views_answers_from_them_once_loaded(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = CNN((4, 8, 8, 8)).eval()
+    calibration = dataclasses.replace(CALIBRATION, tta_degrees=16.0)
+    norm = Normalization(0.1, 0.3)
+    save_checkpoint(tmp_path / "m.pt", model, "cnn", {"channels": [4, 8, 8, 8]}, norm, train_params(), 2, calibration)
+    loaded = load_checkpoint(tmp_path / "m.pt")
+    assert loaded.calibration == calibration and loaded.model.network is not None
+    images = torch.randn(8, 1, 28, 28)
+    with torch.no_grad():
+        views = view_logits(model, images, 16.0, -norm.mean / norm.std)
+        assert torch.allclose(loaded.model(images), views / calibration.temperature, atol=1e-5)
+        assert not torch.allclose(views, model(images), atol=1e-4)  # the turned views count
 
 
 def test_a_checkpoint_from_before_calibration_is_one_line_saying_to_train_again(tmp_path: Path) -> None:
