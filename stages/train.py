@@ -70,8 +70,7 @@ def main() -> None:
     if world.writer:
         name, args = architecture(params)
         calibration = calibrate(model, data[1], params, device)
-        turned = f"+-{params.tta_degrees:g} degrees"
-        views = f" (3 views: the picture and it turned by {turned})" if params.tta_degrees else ""
+        views = f" (views: the picture turned by 0, +-{params.tta_degrees:g} degrees)" if params.tta_degrees else ""
         print(
             f"train: temperature {calibration.temperature:.3f}{views}; not a digit below "
             f"{calibration.not_a_digit_below:.3f}, unsure below a margin of {calibration.unsure_below:.3f} "

@@ -18,6 +18,11 @@ class Normalization:
     mean: float  # normalized = (pixel / 255 - mean) / std
     std: float
 
+    @property
+    def blank(self) -> float:
+        """A blank (white paper) pixel, normalized."""
+        return -self.mean / self.std
+
 
 @dataclass(frozen=True)
 class Split:

@@ -81,7 +81,7 @@ class Augmentation:
 
     @property
     def fill(self) -> float:
-        return -self.norm.mean / self.norm.std  # a blank pixel, after normalization
+        return self.norm.blank
 
     @property
     def warps(self) -> bool:
