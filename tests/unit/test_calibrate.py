@@ -43,7 +43,7 @@ def test_the_calibration_is_fitted_on_the_views_it_answers_with_and_names_them(d
     calibration = calibrate(network, val, params, torch.device("cpu"))
     assert calibration.tta_degrees == degrees
     with torch.no_grad():
-        logits = view_logits(network, val.images, degrees, -NORM.mean / NORM.std)
+        logits = view_logits(network, val.images, degrees, NORM.blank)
     assert calibration.temperature == pytest.approx(fit_temperature(logits, val.labels))
     expected = thresholds(logits / calibration.temperature, params.digit_recall, params.answer_coverage)
     assert (calibration.not_a_digit_below, calibration.unsure_below) == pytest.approx(expected, abs=1e-6)

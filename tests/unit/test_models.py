@@ -89,7 +89,7 @@ def test_a_model_with_test_time_views_answers_from_them_once_loaded(tmp_path: Pa
     assert loaded.calibration == calibration
     images = torch.randn(8, 1, 28, 28)
     with torch.no_grad():
-        views = view_logits(model, images, 16.0, -norm.mean / norm.std)
+        views = view_logits(model, images, 16.0, norm.blank)
         assert torch.allclose(loaded.model(images), views / calibration.temperature, atol=1e-5)
         assert not torch.allclose(views, model(images), atol=1e-4)  # the turned views count
 
